@@ -1,0 +1,106 @@
+"""Ceramic events: signed (DAG-JOSE) and unsigned init events, signed data events, CAR and POST body.
+
+Byte layout follows @ceramic-sdk/events 0.12.0 (see shared/ceramic-protocol.md §2):
+payload block first, then the envelope; the envelope CID is the event CID and the CAR root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import libipld
+
+from ceramic_pipeline.ceramic import codec
+from ceramic_pipeline.ceramic.car import encode_car
+from ceramic_pipeline.ceramic.cid import CID, DAG_CBOR, DAG_JOSE
+from ceramic_pipeline.ceramic.did import DIDKey, b64url
+from ceramic_pipeline.ceramic.identifiers import StreamID, StreamType
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event ready to post: its CID (the ``prev`` of the next event) and its blocks."""
+
+    cid: CID
+    payload: dict[str, Any]
+    blocks: tuple[tuple[CID, bytes], ...]
+
+    @cached_property
+    def car(self) -> bytes:
+        return encode_car([self.cid], self.blocks)
+
+    def post_body(self) -> dict[str, str]:
+        """The JSON body of ``POST /ceramic/events`` as the SDK sends it (``m`` = base64, no padding)."""
+        return {"data": car_to_multibase(self.car)}
+
+    @property
+    def is_signed(self) -> bool:
+        return self.cid.codec == DAG_JOSE
+
+
+def car_to_multibase(car: bytes) -> str:
+    return libipld.encode_multibase("m", car)
+
+
+def sign_event(signer: DIDKey, payload: dict[str, Any]) -> Event:
+    """Sign ``payload`` as a DAG-JOSE JWS over its CID (general form, one signature)."""
+    payload_bytes = codec.encode(payload)
+    payload_cid = CID.for_block(DAG_CBOR, payload_bytes)
+    signature = signer.sign(signer.protected_b64url + b"." + b64url(payload_cid.bytes))
+    envelope = codec.encode(
+        {"payload": payload_cid.bytes, "signatures": [{"protected": signer.protected, "signature": signature}]}
+    )
+    envelope_cid = CID.for_block(DAG_JOSE, envelope)
+    return Event(envelope_cid, payload, ((payload_cid, payload_bytes), (envelope_cid, envelope)))
+
+
+def unsigned_event(payload: dict[str, Any]) -> Event:
+    data = codec.encode(payload)
+    cid = CID.for_block(DAG_CBOR, data)
+    return Event(cid, payload, ((cid, data),))
+
+
+def init_header(
+    *,
+    controller: str,
+    model: StreamID,
+    unique: bytes | None = None,
+    context: StreamID | None = None,
+    should_index: bool | None = None,
+    model_version: CID | None = None,
+) -> dict[str, Any]:
+    header: dict[str, Any] = {"controllers": [controller], "model": model.bytes, "sep": "model"}
+    if unique is not None:
+        header["unique"] = unique
+    if context is not None:
+        header["context"] = context.bytes
+    if should_index is not None:
+        header["shouldIndex"] = should_index
+    if model_version is not None:
+        header["modelVersion"] = model_version
+    return header
+
+
+def signed_init_event(signer: DIDKey, content: Any, header: dict[str, Any]) -> Event:
+    return sign_event(signer, {"data": content, "header": header})
+
+
+def deterministic_init_event(header: dict[str, Any]) -> Event:
+    """Unsigned init with ``data: null``: its CID depends only on the header (set/single MIDs)."""
+    return unsigned_event({"data": None, "header": header})
+
+
+def data_event(
+    signer: DIDKey, *, init: CID, prev: CID, patch: list[dict[str, Any]], header: dict[str, Any] | None = None
+) -> Event:
+    """A signed update carrying an RFC 6902 patch; the SDK omits an empty header."""
+    payload: dict[str, Any] = {"id": init, "data": patch, "prev": prev}
+    if header:
+        payload["header"] = header
+    return sign_event(signer, payload)
+
+
+def stream_id_for(stream_type: StreamType, init_event: Event) -> StreamID:
+    return StreamID(int(stream_type), init_event.cid)

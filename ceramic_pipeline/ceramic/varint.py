@@ -1,0 +1,30 @@
+"""Unsigned LEB128 varints, as used by multiformats and CAR framing."""
+
+from __future__ import annotations
+
+
+def encode(value: int) -> bytes:
+    if value < 0:
+        raise ValueError("varint must be non-negative")
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def decode(data: bytes, offset: int = 0) -> tuple[int, int]:
+    """Read one varint at ``offset``; return (value, offset after it)."""
+    value = shift = 0
+    while True:
+        if offset >= len(data):
+            raise ValueError("truncated varint")
+        byte = data[offset]
+        offset += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, offset
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")

@@ -1,0 +1,133 @@
+"""Split a DoclingDocument into deterministic chunks with docling-core's chunkers.
+
+``HierarchicalChunker`` (one chunk per document element, under its heading path)
+is the default: it needs no model. ``HybridChunker`` additionally splits and merges
+by token count; it is built from a local Hugging Face tokenizer directory only,
+so chunking never reaches a model hub.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from docling_core.transforms.chunker.base import BaseChunk, BaseChunker
+from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
+from docling_core.types.doc import DoclingDocument
+
+ChunkerKind = Literal["hierarchical", "hybrid"]
+
+
+@dataclass(frozen=True)
+class ChunkerConfig:
+    """How to chunk. ``hybrid`` needs a local tokenizer dir and an explicit token budget.
+
+    ``max_tokens`` is required because docling-core's auto-detection looks the
+    model up on the Hugging Face hub, which fails for a local path and offline.
+    """
+
+    kind: ChunkerKind = "hierarchical"
+    tokenizer_dir: Path | None = None
+    max_tokens: int | None = None
+    merge_peers: bool = True
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("hierarchical", "hybrid"):
+            raise ValueError(f"unknown chunker kind {self.kind!r}; use 'hierarchical' or 'hybrid'")
+        if self.kind == "hybrid":
+            if self.tokenizer_dir is None:
+                raise ValueError("the hybrid chunker needs tokenizer_dir (a local Hugging Face tokenizer folder)")
+            if self.max_tokens is None or self.max_tokens <= 0:
+                raise ValueError("the hybrid chunker needs a positive max_tokens")
+            object.__setattr__(self, "tokenizer_dir", Path(self.tokenizer_dir))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk as the pipeline stores it; ``text`` has no heading prefix."""
+
+    index: int
+    text: str
+    headings: tuple[str, ...]
+    pages: tuple[int, ...]
+    sha256: str
+    byte_length: int
+
+    @classmethod
+    def from_text(cls, index: int, text: str, headings: Iterable[str] = (), pages: Iterable[int] = ()) -> Chunk:
+        encoded = text.encode("utf-8")
+        return cls(
+            index=index,
+            text=text,
+            headings=tuple(headings),
+            pages=tuple(sorted(set(pages))),
+            sha256=hashlib.sha256(encoded).hexdigest(),
+            byte_length=len(encoded),
+        )
+
+
+# Column name -> dtype of the DataFrame returned by chunks_to_dataframe.
+CHUNK_COLUMNS: dict[str, str] = {
+    "document_id": "string",
+    "chunk_index": "int64",
+    "text": "string",
+    "headings": "object",  # list[str]
+    "pages": "object",  # list[int]
+    "sha256": "string",
+    "byte_length": "int64",
+}
+
+
+def chunk_document(doc: DoclingDocument, config: ChunkerConfig | None = None) -> list[Chunk]:
+    """Chunk ``doc``; the same document and config always give the same chunks."""
+    chunker = build_chunker(config or ChunkerConfig())
+    return [_to_chunk(index, raw) for index, raw in enumerate(chunker.chunk(dl_doc=doc))]
+
+
+def build_chunker(config: ChunkerConfig) -> BaseChunker:
+    if config.kind == "hierarchical":
+        return HierarchicalChunker()
+    from docling_core.transforms.chunker.hybrid_chunker import HybridChunker
+
+    assert config.tokenizer_dir is not None and config.max_tokens is not None  # checked by ChunkerConfig
+    tokenizer = _local_tokenizer(config.tokenizer_dir.resolve(), config.max_tokens)
+    return HybridChunker(tokenizer=tokenizer, merge_peers=config.merge_peers)
+
+
+@functools.lru_cache(maxsize=4)
+def _local_tokenizer(tokenizer_dir: Path, max_tokens: int):
+    """Load (once per process) a tokenizer from disk; ``local_files_only`` forbids hub access."""
+    from docling_core.transforms.chunker.tokenizer.huggingface import HuggingFaceTokenizer
+
+    if not tokenizer_dir.is_dir():
+        raise ValueError(f"tokenizer directory {tokenizer_dir} does not exist")
+    return HuggingFaceTokenizer.from_pretrained(str(tokenizer_dir), max_tokens=max_tokens, local_files_only=True)
+
+
+def _to_chunk(index: int, raw: BaseChunk) -> Chunk:
+    meta = raw.meta
+    headings = getattr(meta, "headings", None) or ()
+    pages = (prov.page_no for item in getattr(meta, "doc_items", ()) for prov in item.prov)
+    return Chunk.from_text(index, raw.text, headings=headings, pages=pages)
+
+
+def chunks_to_dataframe(document_id: str, chunks: Sequence[Chunk]) -> pd.DataFrame:
+    """One row per chunk with the columns and dtypes of ``CHUNK_COLUMNS`` (also when empty)."""
+    frame = pd.DataFrame(
+        {
+            "document_id": [document_id] * len(chunks),
+            "chunk_index": [c.index for c in chunks],
+            "text": [c.text for c in chunks],
+            "headings": [list(c.headings) for c in chunks],
+            "pages": [list(c.pages) for c in chunks],
+            "sha256": [c.sha256 for c in chunks],
+            "byte_length": [c.byte_length for c in chunks],
+        },
+        columns=list(CHUNK_COLUMNS),
+    )
+    return frame.astype(CHUNK_COLUMNS)

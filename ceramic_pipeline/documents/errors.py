@@ -1,0 +1,46 @@
+"""Errors raised by the documents layer.
+
+Every failure caused by an input file or a missing optional capability is a
+``DocumentError``: an ordinary exception a sensor or asset can catch and report
+per file, never a crash of the whole tick.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DocumentError(Exception):
+    """Base class: something is wrong with one document or how it must be read."""
+
+    def __init__(self, message: str, path: Path | str | None = None) -> None:
+        super().__init__(message)
+        self.path = Path(path) if path is not None else None
+
+
+class DocumentReadError(DocumentError):
+    """The file could not be read (missing, permissions, I/O error)."""
+
+
+class InvalidDocumentError(DocumentError):
+    """The file was read but is not valid JSON or not a DoclingDocument."""
+
+
+class UnsupportedFormatError(DocumentError):
+    """The file extension is not one the pipeline knows how to load."""
+
+
+class ConversionUnavailableError(DocumentError):
+    """A raw format needs docling, which is not installed (the `convert` extra)."""
+
+
+class PdfSupportUnavailableError(DocumentError):
+    """PDF conversion needs docling's PDF parser and layout models, which are missing."""
+
+
+class ConversionFailedError(DocumentError):
+    """docling ran but could not convert the file."""
+
+
+class InboxError(DocumentError):
+    """The inbox folder itself cannot be scanned (missing, not a directory)."""

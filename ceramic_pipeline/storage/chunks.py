@@ -1,0 +1,84 @@
+"""The chunks table: one row per Docling chunk, text inline or (when pinned) by CID."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRow:
+    document_id: str
+    chunk_index: int
+    text: str | None
+    text_cid: str | None
+    text_sha256: str
+    text_bytes: int
+    headings: list[Any] = field(default_factory=list)
+    pages: list[Any] = field(default_factory=list)
+    source: str | None = None
+    partition_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.text is None and self.text_cid is None:
+            raise ValueError(f"chunk {self.document_id}#{self.chunk_index}: needs text or text_cid")
+
+
+_COLUMNS = (
+    "document_id", "chunk_index", "text", "text_cid", "text_sha256", "text_bytes",
+    "headings", "pages", "source", "partition_key",
+)
+_ARRAY_TYPES = ("text", "int4", "text", "text", "text", "int4", "jsonb", "jsonb", "text", "text")
+_CHANGING = _COLUMNS[2:]
+
+_UPSERT = f"""
+INSERT INTO chunks ({", ".join(_COLUMNS)})
+SELECT * FROM unnest({", ".join(f"%s::{t}[]" for t in _ARRAY_TYPES)})
+ON CONFLICT (document_id, chunk_index) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)},
+    updated_at = now()
+WHERE ({", ".join(f"chunks.{c}" for c in _CHANGING)})
+      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGING)})
+"""
+
+
+def upsert_chunks(conn: psycopg.Connection, rows: Iterable[ChunkRow]) -> int:
+    """Insert or update chunks; returns how many rows were inserted or changed."""
+    rows = list(rows)
+    keys = [(r.document_id, r.chunk_index) for r in rows]
+    if len(set(keys)) != len(keys):
+        raise ValueError("a chunk (document_id, chunk_index) appears twice in one upsert batch")
+    changed = 0
+    with conn.cursor() as cur:
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = [
+                (r.document_id, r.chunk_index, r.text, r.text_cid, r.text_sha256, r.text_bytes,
+                 Jsonb(r.headings), Jsonb(r.pages), r.source, r.partition_key)
+                for r in rows[start:start + BATCH_SIZE]
+            ]
+            cur.execute(_UPSERT, [list(col) for col in zip(*batch)])
+            changed += cur.rowcount
+    return changed
+
+
+def chunks_for_document(conn: psycopg.Connection, document_id: str) -> list[ChunkRow]:
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM chunks WHERE document_id = %s ORDER BY chunk_index",
+        (document_id,),
+    )
+    return [ChunkRow(*r) for r in rows]
+
+
+def prune_chunks(conn: psycopg.Connection, document_id: str, chunk_count: int) -> list[int]:
+    """Delete a re-chunked document's chunks at index >= chunk_count; returns their indexes."""
+    rows = conn.execute(
+        "DELETE FROM chunks WHERE document_id = %s AND chunk_index >= %s RETURNING chunk_index",
+        (document_id, chunk_count),
+    )
+    return sorted(i for (i,) in rows)

@@ -1,0 +1,220 @@
+"""Versioned SQL migrations for the pipeline's own tables.
+
+Hand-written rather than Alembic: the schema is a handful of tables with no ORM models to
+autogenerate from, and the pipeline must be able to migrate from any process (asset, CLI,
+test) with nothing but a psycopg connection. The rules that make that safe:
+
+* every migration runs in its own transaction, together with its row in ``schema_migrations``,
+  so a failure leaves the database at the previous version;
+* each transaction first takes a transaction-scoped advisory lock, so two processes migrating
+  at once run one after the other and the second sees the first one's work and skips it;
+* an applied migration whose SQL has since changed is refused (checksum mismatch): add a new
+  migration instead of editing an old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import psycopg
+
+# Arbitrary but fixed: every process that migrates this schema must use the same key.
+ADVISORY_LOCK_KEY = 0x6365_7261_6D69_63  # "ceramic"
+
+
+class MigrationError(RuntimeError):
+    """The database's migration history does not match the code's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+_SHA256 = r"CHECK ({col} ~ '^[0-9a-f]{{64}}$')"
+
+_INITIAL_SCHEMA = f"""
+CREATE TABLE documents (
+    document_id     text PRIMARY KEY,
+    partition_key   text NOT NULL UNIQUE,
+    source_path     text NOT NULL,
+    content_sha256  text NOT NULL {_SHA256.format(col="content_sha256")},
+    ingested_at     timestamptz NOT NULL DEFAULT now()
+);
+
+-- No foreign key to documents: each asset writes its own table and may be re-run alone.
+CREATE TABLE chunks (
+    document_id     text NOT NULL,
+    chunk_index     integer NOT NULL CHECK (chunk_index >= 0),
+    text            text,               -- NULL when the text lives on IPFS (text_cid)
+    text_cid        text,
+    text_sha256     text NOT NULL {_SHA256.format(col="text_sha256")},
+    text_bytes      integer NOT NULL CHECK (text_bytes >= 0),
+    headings        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(headings) = 'array'),
+    pages           jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(pages) = 'array'),
+    source          text,
+    partition_key   text,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (document_id, chunk_index),
+    CONSTRAINT chunks_text_or_cid CHECK (text IS NOT NULL OR text_cid IS NOT NULL)
+);
+CREATE INDEX chunks_partition_key_idx ON chunks (partition_key);
+
+CREATE TABLE ceramic_models (
+    model_id           text PRIMARY KEY,
+    signer_did         text NOT NULL,
+    definition_sha256  text NOT NULL {_SHA256.format(col="definition_sha256")},
+    definition         jsonb NOT NULL,
+    init_event_cid     text NOT NULL,
+    created_at         timestamptz NOT NULL DEFAULT now(),
+    -- "once per DID": the registry is looked up by (signer, definition).
+    UNIQUE (signer_did, definition_sha256)
+);
+
+-- The outbox: events are written in the same transaction as the stream rows that describe
+-- them, and a publisher posts them to the node afterwards, strictly in stream order.
+CREATE TABLE ceramic_events (
+    event_cid     text PRIMARY KEY,
+    stream_id     text NOT NULL,
+    position      integer NOT NULL CHECK (position >= 0),
+    kind          text NOT NULL CHECK (kind IN ('init', 'data')),
+    car           bytea NOT NULL,
+    status        text NOT NULL DEFAULT 'pending'
+                  CHECK (status IN ('pending', 'published', 'rejected')),
+    attempts      integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    last_error    text,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    published_at  timestamptz,
+    updated_at    timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (stream_id, position),
+    CONSTRAINT ceramic_events_init_at_zero CHECK ((kind = 'init') = (position = 0)),
+    CONSTRAINT ceramic_events_published_at CHECK ((status = 'published') = (published_at IS NOT NULL))
+);
+CREATE INDEX ceramic_events_status_stream_position_idx
+    ON ceramic_events (status, stream_id, position);
+
+CREATE TABLE ceramic_streams (
+    stream_id        text PRIMARY KEY,
+    latest_cid       text NOT NULL,
+    version          integer NOT NULL CHECK (version >= 1),   -- number of events in the stream
+    signer_did       text NOT NULL,
+    model_id         text NOT NULL,
+    document_id      text NOT NULL,
+    chunk_index      integer NOT NULL CHECK (chunk_index >= 0),
+    content_sha256   text NOT NULL {_SHA256.format(col="content_sha256")},
+    ipfs_pins        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(ipfs_pins) = 'array'),
+    stream_metadata  jsonb NOT NULL DEFAULT '{{}}' CHECK (jsonb_typeof(stream_metadata) = 'object'),
+    status           text NOT NULL DEFAULT 'active'
+                     CHECK (status IN ('active', 'removed', 'archived')),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    last_updated     timestamptz NOT NULL DEFAULT now(),
+    archived_at      timestamptz,
+    CONSTRAINT ceramic_streams_archived_at CHECK ((status = 'archived') = (archived_at IS NOT NULL)),
+    -- One stream per chunk and signer; its leading column also serves lookups by document_id.
+    CONSTRAINT ceramic_streams_chunk_signer_key UNIQUE (document_id, chunk_index, signer_did)
+);
+CREATE INDEX ceramic_streams_latest_cid_idx ON ceramic_streams (latest_cid);
+CREATE INDEX ceramic_streams_status_last_updated_idx ON ceramic_streams (status, last_updated);
+CREATE INDEX ceramic_streams_signer_did_idx ON ceramic_streams (signer_did);
+-- jsonb_path_ops: smaller and faster for the only operator used on pins, containment (@>).
+CREATE INDEX ceramic_streams_ipfs_pins_idx ON ceramic_streams USING gin (ipfs_pins jsonb_path_ops);
+
+CREATE VIEW chunks_with_ceramic AS
+SELECT c.document_id,
+       c.chunk_index,
+       c.text,
+       c.text_cid,
+       c.text_sha256,
+       c.text_bytes,
+       c.headings,
+       c.pages,
+       c.source,
+       c.partition_key,
+       c.updated_at,
+       s.stream_id,
+       s.latest_cid,
+       s.version        AS stream_version,
+       s.status         AS stream_status,
+       s.signer_did,
+       s.model_id,
+       s.ipfs_pins,
+       s.last_updated   AS stream_last_updated
+FROM chunks c
+LEFT JOIN ceramic_streams s
+       ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _INITIAL_SCHEMA),
+)
+
+_CREATE_HISTORY = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    checksum    text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def migrate(conn_or_url: psycopg.Connection | str) -> list[int]:
+    """Bring the database up to the latest schema; returns the versions applied by this call.
+
+    A connection must have no open transaction: each migration commits on its own.
+    """
+    if isinstance(conn_or_url, str):
+        with psycopg.connect(conn_or_url) as conn:
+            return _migrate(conn, MIGRATIONS)
+    return _migrate(conn_or_url, MIGRATIONS)
+
+
+def applied_versions(conn: psycopg.Connection) -> list[int]:
+    """Versions recorded in schema_migrations (empty before the first migration)."""
+    if conn.execute("SELECT to_regclass('schema_migrations')").fetchone()[0] is None:
+        return []
+    return [v for (v,) in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+def _migrate(conn: psycopg.Connection, migrations: tuple[Migration, ...]) -> list[int]:
+    _check_sequence(migrations)
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise MigrationError(
+            "migrate() needs a connection with no open transaction, "
+            "because each migration commits in its own transaction"
+        )
+    applied: list[int] = []
+    for migration in migrations:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_LOCK_KEY,))
+            conn.execute(_CREATE_HISTORY)
+            row = conn.execute(
+                "SELECT checksum FROM schema_migrations WHERE version = %s", (migration.version,)
+            ).fetchone()
+            if row is not None:
+                if row[0] != migration.checksum:
+                    raise MigrationError(
+                        f"migration {migration.version} ({migration.name}) was applied with "
+                        "different SQL; add a new migration instead of editing an applied one"
+                    )
+                continue
+            conn.execute(migration.sql)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                (migration.version, migration.name, migration.checksum),
+            )
+            applied.append(migration.version)
+    return applied
+
+
+def _check_sequence(migrations: tuple[Migration, ...]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise MigrationError(f"migration versions must be 1..n without gaps, got {versions}")

@@ -1,0 +1,131 @@
+"""The ceramic_events outbox: signed events waiting to be posted to a Ceramic node.
+
+Events are enqueued in the caller's transaction, next to the stream rows they produce, so a
+crash can never leave a stream row without the events that back it. A publisher then takes
+``pending_events``, posts each one, and records the outcome with ``mark_published``,
+``mark_failed`` (transient: stays pending) or ``mark_rejected`` (the node refused it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+EVENT_KINDS = ("init", "data")
+EVENT_STATUSES = ("pending", "published", "rejected")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    event_cid: str
+    stream_id: str
+    position: int  # 0 is the init event
+    kind: str
+    car: bytes
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"event {self.event_cid}: kind {self.kind!r} not in {EVENT_KINDS}")
+        if (self.kind == "init") != (self.position == 0):
+            raise ValueError(
+                f"event {self.event_cid}: an init event sits at position 0 and only there "
+                f"(kind={self.kind}, position={self.position})"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    event_cid: str
+    stream_id: str
+    position: int
+    kind: str
+    car: bytes
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+
+
+_INSERT = """
+INSERT INTO ceramic_events (event_cid, stream_id, position, kind, car)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::int4[], %s::text[], %s::bytea[])
+ON CONFLICT (event_cid) DO NOTHING
+"""
+
+# A pending event is ready when every earlier position of its stream exists and is published;
+# counting (rather than testing only the predecessor) also holds back events after a gap.
+_PENDING = """
+SELECT e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at
+FROM ceramic_events e
+WHERE e.status = 'pending'
+  AND e.position = (SELECT count(*) FROM ceramic_events p
+                    WHERE p.status = 'published' AND p.stream_id = e.stream_id
+                      AND p.position < e.position)
+ORDER BY e.stream_id, e.position
+LIMIT %s
+"""
+
+
+def enqueue_events(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> int:
+    """Add events to the outbox; returns how many were new.
+
+    Re-enqueueing an event (same CID) is a no-op. A *different* event at a position the
+    stream already has raises ``psycopg.errors.UniqueViolation``: that would fork the stream.
+    """
+    events = list(events)
+    if not events:
+        return 0
+    columns = list(zip(*((e.event_cid, e.stream_id, e.position, e.kind, e.car) for e in events)))
+    return conn.execute(_INSERT, [list(c) for c in columns]).rowcount
+
+
+def pending_events(conn: psycopg.Connection, limit: int = 100, *, lock: bool = False) -> list[PendingEvent]:
+    """Pending events that can be posted now, ordered by (stream_id, position).
+
+    At most one event per stream is returned, because the next one becomes ready only after
+    this one is published. With ``lock=True`` the rows are locked FOR UPDATE SKIP LOCKED (use
+    inside a transaction), so concurrent publishers never take the same event.
+    """
+    if limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    sql = _PENDING + (" FOR UPDATE OF e SKIP LOCKED" if lock else "")
+    return [PendingEvent(*row) for row in conn.execute(sql, (limit,))]
+
+
+def mark_published(conn: psycopg.Connection, event_cids: Iterable[str]) -> int:
+    """Record events as accepted by the node; returns how many changed (already published: 0)."""
+    return conn.execute(
+        "UPDATE ceramic_events SET status = 'published', published_at = now(), updated_at = now() "
+        "WHERE event_cid = ANY(%s) AND status = 'pending'",
+        (list(event_cids),),
+    ).rowcount
+
+
+def mark_failed(conn: psycopg.Connection, event_cid: str, error: str) -> int:
+    """Record a failed attempt; the event stays pending. Returns the attempt count."""
+    return _record_attempt(conn, event_cid, error, "pending")
+
+
+def mark_rejected(conn: psycopg.Connection, event_cid: str, message: str) -> int:
+    """Record that the node refused the event for good. Returns the attempt count."""
+    return _record_attempt(conn, event_cid, message, "rejected")
+
+
+def status_counts(conn: psycopg.Connection) -> dict[str, int]:
+    """{status: number of events}, with every status present."""
+    counts = dict.fromkeys(EVENT_STATUSES, 0)
+    counts.update(conn.execute("SELECT status, count(*) FROM ceramic_events GROUP BY status").fetchall())
+    return counts
+
+
+def _record_attempt(conn: psycopg.Connection, event_cid: str, error: str, status: str) -> int:
+    row = conn.execute(
+        "UPDATE ceramic_events SET status = %s, attempts = attempts + 1, last_error = %s, "
+        "updated_at = now() WHERE event_cid = %s AND status = 'pending' RETURNING attempts",
+        (status, error, event_cid),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"no pending event {event_cid} in the outbox")
+    return row[0]

@@ -1,0 +1,181 @@
+"""The ceramic_streams table: one row per (chunk, signer) stream and its current tip.
+
+Batches are written with one ``INSERT ... SELECT FROM unnest(arrays)`` statement per batch:
+ceramic_pipeline_tests/benchmarks/bench_storage.py measured it against psycopg's pipelined
+``executemany`` (see that script for the figures). Upserts only touch a row when something
+changed, so ``last_updated`` means "last real change" and archival can rely on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+STREAM_STATUSES = ("active", "removed", "archived")
+_PIN_REQUIRED_KEYS = ("cid", "service")
+BATCH_SIZE = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRow:
+    stream_id: str
+    latest_cid: str
+    version: int
+    signer_did: str
+    model_id: str
+    document_id: str
+    chunk_index: int
+    content_sha256: str
+    # Each pin: {"cid", "service", "pinned_at", "status", "size"}.
+    ipfs_pins: list[dict[str, Any]] = field(default_factory=list)
+    stream_metadata: dict[str, Any] = field(default_factory=dict)
+    status: str = "active"
+
+    def __post_init__(self) -> None:
+        if self.status not in STREAM_STATUSES:
+            raise ValueError(f"stream {self.stream_id}: status {self.status!r} not in {STREAM_STATUSES}")
+        if self.version < 1:
+            raise ValueError(f"stream {self.stream_id}: version must be >= 1, got {self.version}")
+        _check_pins(self.stream_id, self.ipfs_pins)
+
+
+class StreamTip(NamedTuple):
+    latest_cid: str
+    version: int
+    content_sha256: str
+
+
+_COLUMNS = (
+    "stream_id", "latest_cid", "version", "signer_did", "model_id", "document_id",
+    "chunk_index", "content_sha256", "ipfs_pins", "stream_metadata", "status",
+)
+_ARRAY_TYPES = ("text", "text", "int4", "text", "text", "text", "int4", "text", "jsonb", "jsonb", "text")
+_CHANGING = ("latest_cid", "version", "content_sha256", "ipfs_pins", "stream_metadata", "status")
+
+# Shared by the unnest statement and the benchmark's executemany baseline.
+ON_CONFLICT = f"""
+ON CONFLICT (stream_id) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)},
+    last_updated = now(),
+    archived_at = CASE WHEN EXCLUDED.status = 'archived'
+                       THEN coalesce(ceramic_streams.archived_at, now()) END
+WHERE ceramic_streams.version <= EXCLUDED.version   -- never move a tip backwards
+  AND ({", ".join(f"ceramic_streams.{c}" for c in _CHANGING)})
+      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGING)})
+"""
+
+_UPSERT_UNNEST = f"""
+INSERT INTO ceramic_streams ({", ".join(_COLUMNS)}, archived_at)
+SELECT u.*, CASE WHEN u.status = 'archived' THEN now() END
+FROM unnest({", ".join(f"%s::{t}[]" for t in _ARRAY_TYPES)}) AS u({", ".join(_COLUMNS)})
+{ON_CONFLICT}
+"""
+
+
+def stream_values(row: StreamRow) -> tuple[Any, ...]:
+    """The row as a parameter tuple in ``_COLUMNS`` order (JSON wrapped for psycopg)."""
+    return (
+        row.stream_id, row.latest_cid, row.version, row.signer_did, row.model_id, row.document_id,
+        row.chunk_index, row.content_sha256, Jsonb(row.ipfs_pins), Jsonb(row.stream_metadata),
+        row.status,
+    )
+
+
+def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
+    """Insert or update stream rows; returns how many rows were inserted or changed.
+
+    A row whose version is lower than the stored one is ignored (stale writer). A batch that
+    names the same stream twice is refused, since the outcome would depend on order.
+    """
+    rows = list(rows)
+    _refuse_duplicates(rows)
+    changed = 0
+    with conn.cursor() as cur:
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = [stream_values(r) for r in rows[start:start + BATCH_SIZE]]
+            cur.execute(_UPSERT_UNNEST, [list(col) for col in zip(*batch)])
+            changed += cur.rowcount
+    return changed
+
+
+def get_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
+    row = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM ceramic_streams WHERE stream_id = %s", (stream_id,)
+    ).fetchone()
+    return StreamRow(*row) if row else None
+
+
+def streams_for_document(conn: psycopg.Connection, document_id: str) -> list[StreamRow]:
+    rows = conn.execute(
+        f"SELECT {', '.join(_COLUMNS)} FROM ceramic_streams WHERE document_id = %s "
+        "ORDER BY chunk_index, signer_did",
+        (document_id,),
+    )
+    return [StreamRow(*r) for r in rows]
+
+
+def stream_tips(conn: psycopg.Connection, stream_ids: Iterable[str]) -> dict[str, StreamTip]:
+    """{stream_id: (latest_cid, version, content_sha256)} for the streams that exist."""
+    rows = conn.execute(
+        "SELECT stream_id, latest_cid, version, content_sha256 FROM ceramic_streams "
+        "WHERE stream_id = ANY(%s)",
+        (list(stream_ids),),
+    )
+    return {sid: StreamTip(cid, version, sha) for sid, cid, version, sha in rows}
+
+
+def streams_pinning(conn: psycopg.Connection, cid: str) -> list[str]:
+    """Stream ids whose ipfs_pins list a pin of ``cid`` (served by the GIN index)."""
+    rows = conn.execute(
+        "SELECT stream_id FROM ceramic_streams WHERE ipfs_pins @> %s ORDER BY stream_id",
+        (Jsonb([{"cid": cid}]),),
+    )
+    return [sid for (sid,) in rows]
+
+
+def mark_removed(conn: psycopg.Connection, stream_ids: Iterable[str]) -> int:
+    """Flag streams whose chunk disappeared; returns how many changed."""
+    cur = conn.execute(
+        "UPDATE ceramic_streams SET status = 'removed', last_updated = now() "
+        "WHERE stream_id = ANY(%s) AND status = 'active'",
+        (list(stream_ids),),
+    )
+    return cur.rowcount
+
+
+def archive_older_than(
+    conn: psycopg.Connection, days: float, statuses: Sequence[str] = ("active", "removed")
+) -> list[str]:
+    """Archive streams in ``statuses`` not updated for ``days`` days; returns their ids."""
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days}")
+    unknown = set(statuses) - {"active", "removed"}
+    if unknown:
+        raise ValueError(f"only active or removed streams can be archived, got {sorted(unknown)}")
+    rows = conn.execute(
+        "UPDATE ceramic_streams SET status = 'archived', archived_at = now(), last_updated = now() "
+        "WHERE status = ANY(%s) AND last_updated < now() - make_interval(secs => %s) "
+        "RETURNING stream_id",
+        (list(statuses), days * 86_400),
+    )
+    return sorted(sid for (sid,) in rows)
+
+
+def _check_pins(stream_id: str, pins: Any) -> None:
+    if not isinstance(pins, list):
+        raise ValueError(f"stream {stream_id}: ipfs_pins must be a list, got {type(pins).__name__}")
+    for pin in pins:
+        if not isinstance(pin, dict) or any(k not in pin for k in _PIN_REQUIRED_KEYS):
+            raise ValueError(f"stream {stream_id}: each pin needs keys {_PIN_REQUIRED_KEYS}, got {pin!r}")
+
+
+def _refuse_duplicates(rows: list[StreamRow]) -> None:
+    seen: set[str] = set()
+    for row in rows:
+        if row.stream_id in seen:
+            raise ValueError(f"stream {row.stream_id} appears twice in one upsert batch")
+        seen.add(row.stream_id)
