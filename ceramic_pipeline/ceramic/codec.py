@@ -53,9 +53,17 @@ def decode(data: bytes, *, strict: bool = True) -> Any:
         value = cbor2.loads(data, tag_hook=_tag_hook)
     except DagCborError:
         raise
-    except Exception as exc:  # cbor2 raises several error types for malformed input
+    except Exception as exc:  # cbor2 raises several error types, wrapping our hook's
+        if isinstance(exc.__cause__, DagCborError) or isinstance(exc.__context__, DagCborError):
+            raise (exc.__cause__ or exc.__context__) from None
         raise DagCborError(f"malformed CBOR: {exc}") from None
-    if strict and encode(value) != data:
+    if not strict:
+        return value
+    try:
+        again = encode(value)
+    except DagCborError as exc:  # e.g. cbor2 turned a foreign tag into a datetime
+        raise DagCborError(f"not DAG-CBOR: holds a value DAG-CBOR cannot represent ({exc})") from None
+    if again != data:
         raise DagCborError(
             "bytes do not round-trip: non-canonical key order, duplicate keys, "
             "non-minimal integers, short floats or indefinite lengths"

@@ -1,0 +1,116 @@
+"""Every environment variable the project reads, parsed and validated in one place.
+
+Nothing configured means the embedded default: a seed generated once under the data
+folder, an embedded PostgreSQL, the local validating Ceramic node and the embedded
+blockstore. Production sets the variables listed in the README.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ceramic_pipeline.ceramic.did import SEED_VARIABLE, DIDKey, generate_seed_base64, parse_seed_base64
+
+log = logging.getLogger(__name__)
+
+MAX_INLINE_TEXT_BYTES = 16384  # the DoclingChunk model's inline text limit
+
+
+class ConfigError(ValueError):
+    """A variable with an unusable value; the message names it and never echoes secrets."""
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def default_data_dir(environ: Mapping[str, str]) -> Path:
+    if environ.get("CERAMIC_PIPELINE_DATA"):
+        return Path(environ["CERAMIC_PIPELINE_DATA"]).expanduser()
+    if environ.get("DAGSTER_HOME"):
+        return Path(environ["DAGSTER_HOME"]).expanduser() / "ceramic-pipeline"
+    return Path.cwd() / "var" / "ceramic-pipeline"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None  # None: the embedded PostgreSQL under data_dir
+    ceramic_url: str | None  # None: the embedded local validating node
+    ceramic_timeout_s: float
+    ceramic_batch_size: int
+    inbox: Path
+    pin_threshold_bytes: int
+    chunker: str
+    tokenizer_path: str | None
+    max_tokens: int | None
+    environ: Mapping[str, str] = field(repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = default_data_dir(env)
+        chunker = env.get("CHUNKER", "hierarchical").strip() or "hierarchical"
+        if chunker not in {"hierarchical", "hybrid"}:
+            raise ConfigError(f"CHUNKER must be 'hierarchical' or 'hybrid', got {chunker!r}")
+        tokenizer = env.get("CHUNKER_TOKENIZER_PATH") or None
+        if chunker == "hybrid" and not tokenizer:
+            raise ConfigError("CHUNKER=hybrid needs CHUNKER_TOKENIZER_PATH (a local Hugging Face tokenizer folder)")
+        max_tokens = _int(env, "CHUNKER_MAX_TOKENS", 0, 0, 1_000_000) or None
+        if chunker == "hybrid" and max_tokens is None:
+            raise ConfigError("CHUNKER=hybrid needs CHUNKER_MAX_TOKENS (it is not detected offline)")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("DATABASE_URL") or None,
+            ceramic_url=(env.get("CERAMIC_URL") or "").rstrip("/") or None,
+            ceramic_timeout_s=_int(env, "CERAMIC_TIMEOUT", 60000, 1, 3_600_000) / 1000,
+            ceramic_batch_size=_int(env, "CERAMIC_BATCH_SIZE", 50, 1, 1000),
+            inbox=Path(env["DOCLING_INBOX"]).expanduser() if env.get("DOCLING_INBOX") else data_dir / "inbox",
+            pin_threshold_bytes=_int(env, "PIN_THRESHOLD_BYTES", MAX_INLINE_TEXT_BYTES, 1, MAX_INLINE_TEXT_BYTES),
+            chunker=chunker,
+            tokenizer_path=tokenizer,
+            max_tokens=max_tokens,
+            environ=env,
+        )
+
+    def signer(self) -> DIDKey:
+        return DIDKey.from_seed(resolve_seed(self.environ, self.data_dir))
+
+
+def resolve_seed(environ: Mapping[str, str], data_dir: Path) -> bytes:
+    """The agent seed from AGENT_DID_SEED_BASE64, else a development seed kept (0600) under ``data_dir``."""
+    if environ.get(SEED_VARIABLE, "").strip():
+        try:
+            return parse_seed_base64(environ[SEED_VARIABLE])
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    path = data_dir / "agent-seed.b64"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generate_seed_base64() + "\n")
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise ConfigError(f"{path} must not be readable by group or others (chmod 600 it)")
+    log.warning(
+        "%s is not set: signing with a development seed kept at %s. Production MUST set %s.",
+        SEED_VARIABLE, path, SEED_VARIABLE,
+    )
+    try:
+        return parse_seed_base64(path.read_text(), variable=str(path))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
