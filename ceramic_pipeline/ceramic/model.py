@@ -7,13 +7,17 @@ never create duplicate streams and a changed chunk becomes a data event on the s
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.events import Event, deterministic_init_event, init_header, signed_init_event
 from ceramic_pipeline.ceramic.identifiers import META_MODEL, StreamID, StreamType
+
+
+def _exactly(home: str) -> dict[str, Any]:
+    others = [h for h in ("text", "textCid", "removed") if h != home]
+    return {"required": [home], "not": {"anyOf": [{"required": [o]} for o in others]}}
+
 
 _STRING_LIST = {"type": "array", "maxItems": 256, "items": {"type": "string", "maxLength": 1024}}
 
@@ -47,23 +51,15 @@ DOCLING_CHUNK_MODEL: dict[str, Any] = {
                 },
                 "required": ["model", "dimension"],
             },
-            "removed": {"type": "boolean"},
+            "removed": {"const": True},
             "createdAt": {"type": "string", "format": "date-time", "maxLength": 64},
             "updatedAt": {"type": "string", "format": "date-time", "maxLength": 64},
         },
         "required": ["documentId", "chunkIndex", "textSha256", "textBytes", "createdAt", "updatedAt"],
-        # Exactly one home for the text: inline, pinned, or none once the chunk is removed.
-        "oneOf": [
-            {"required": ["text"], "not": {"required": ["textCid"]}},
-            {"required": ["textCid"], "not": {"required": ["text"]}},
-            {"required": ["removed"], "properties": {"removed": {"const": True}}, "not": {"anyOf": [{"required": ["text"]}, {"required": ["textCid"]}]}},
-        ],
+        # Exactly one of: inline text, pinned text (CID), or the removed marker.
+        "oneOf": [_exactly(home) for home in ("text", "textCid", "removed")],
     },
 }
-
-
-def definition_sha256(definition: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(definition, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def model_init_event(signer: DIDKey, definition: dict[str, Any]) -> Event:

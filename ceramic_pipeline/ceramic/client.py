@@ -1,0 +1,186 @@
+"""HTTP client for a ceramic-one node (``/ceramic/*``), with bounded retries.
+
+Transient failures (connect errors, timeouts, dropped connections, 5xx) retry with
+exponential backoff and full jitter; a 400 is the node's final word and is raised with its
+``message``. Re-posting a stored event is a 204, so retrying a POST never duplicates.
+Events of one stream are posted strictly in order; different streams go in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import libipld
+
+from ceramic_pipeline.ceramic.events import car_to_multibase
+
+
+class CeramicError(Exception):
+    """Base class for node errors."""
+
+
+class EventRejected(CeramicError):
+    """The node refused an event (HTTP 400); retrying will not help."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CeramicUnavailable(CeramicError):
+    """The node could not be reached (or kept failing) within the retry budget."""
+
+
+@dataclass(frozen=True)
+class StreamState:
+    id: str
+    event_cid: str
+    controller: str
+    dimensions: dict[str, bytes]
+    metadata: dict[str, Any]
+    content: Any
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    base_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(max, base * 2**attempt)]."""
+        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
+
+
+def _decode_u(text: str) -> bytes:
+    return bytes(libipld.decode_multibase(text)[1])
+
+
+class CeramicClient:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 60.0,
+        max_in_flight: int = 50,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.url = url.rstrip("/")
+        self.max_in_flight = max_in_flight
+        self.retry = retry
+        self._sleep = sleep
+        limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
+        self._http = httpx.Client(base_url=self.url + "/ceramic", timeout=timeout_s, limits=limits)
+        self._gate = threading.BoundedSemaphore(max_in_flight)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CeramicClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transport ---------------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        last: str = ""
+        for attempt in range(self.retry.attempts):
+            if attempt:
+                self._sleep(self.retry.delay(attempt))
+            try:
+                with self._gate:
+                    response = self._http.request(method, path, **kwargs)
+            except httpx.TransportError as exc:  # connect error, timeout, dropped connection
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code >= 500:
+                last = f"HTTP {response.status_code}: {_message(response)}"
+                continue
+            if response.status_code == 400:
+                raise EventRejected(_message(response))
+            return response
+        raise CeramicUnavailable(f"{method} {self.url}/ceramic{path} failed after {self.retry.attempts} attempts: {last}")
+
+    # -- API -----------------------------------------------------------------------------------
+    def liveness(self) -> bool:
+        try:
+            return self._http.get("/liveness").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def version(self) -> str:
+        return self._request("GET", "/version").json()["version"]
+
+    def network(self) -> str:
+        return self._request("GET", "/config/network").json()["name"]
+
+    def post_event(self, car: bytes) -> None:
+        """Store one event (204). Raises EventRejected (400) or CeramicUnavailable."""
+        response = self._request("POST", "/events", json={"data": car_to_multibase(car)})
+        if response.status_code != 204:
+            raise CeramicError(f"unexpected HTTP {response.status_code} from POST /events: {response.text[:200]}")
+
+    def get_event(self, cid: str) -> bytes | None:
+        response = self._request("GET", f"/events/{cid}")
+        if response.status_code == 404:
+            return None
+        return _decode_u(response.json()["data"])
+
+    def get_stream(self, stream_id: str) -> StreamState | None:
+        response = self._request("GET", f"/streams/{stream_id}")
+        if response.status_code == 404:
+            return None
+        body = response.json()
+        state = json.loads(_decode_u(body["data"])) if body.get("data") else {}
+        return StreamState(
+            id=body["id"],
+            event_cid=body["event_cid"],
+            controller=body.get("controller", ""),
+            dimensions={k: _decode_u(v) for k, v in (body.get("dimensions") or {}).items()},
+            metadata=state.get("metadata", {}),
+            content=state.get("content"),
+        )
+
+    def feed(self, resume_at: str | None = None, limit: int = 100, include_data: str = "none") -> tuple[list[dict], str]:
+        params: dict[str, Any] = {"limit": limit, "includeData": include_data}
+        if resume_at is not None:
+            params["resumeAt"] = resume_at
+        body = self._request("GET", "/feed/events", params=params).json()
+        return body["events"], body["resumeToken"]
+
+    def register_interest(self, model_id: str) -> None:
+        self._request("POST", "/interests", json={"sep": "model", "sepValue": model_id})
+
+    def post_streams(self, streams: Sequence[Sequence[bytes]]) -> list[BaseException | None]:
+        """Post each stream's CARs in order, streams in parallel; one outcome per stream.
+
+        A stream stops at its first failure (later events need it as ``prev``).
+        """
+
+        def post_all(cars: Sequence[bytes]) -> BaseException | None:
+            try:
+                for car in cars:
+                    self.post_event(car)
+            except CeramicError as exc:
+                return exc
+            return None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.max_in_flight, len(streams)))) as pool:
+            return list(pool.map(post_all, streams))
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("message", response.text))[:2000]
+    except ValueError:
+        return response.text[:2000]
