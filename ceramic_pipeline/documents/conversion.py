@@ -39,12 +39,16 @@ PDF_HINT = (
 def convert_document(path: Path) -> Any:
     """Convert one raw file to a ``DoclingDocument`` (typed ``Any``: docling is optional)."""
     is_pdf = path.suffix.lower() == PDF_SUFFIX
-    converter = _converter()
+    try:
+        converter = _converter()
+    except ConversionUnavailableError as exc:
+        raise ConversionUnavailableError(f"cannot convert {path}: {exc}", path) from exc
     try:
         result = converter.convert(path, raises_on_error=False)
     except Exception as exc:  # docling raises a wide range of types; each one becomes a DocumentError
         if is_pdf and _is_missing_pdf_support(exc):
-            raise PdfSupportUnavailableError(f"cannot convert {path}: {exc}. {PDF_HINT}", path) from exc
+            reason = str(exc).rstrip(". ")
+            raise PdfSupportUnavailableError(f"cannot convert {path}: {reason}. {PDF_HINT}", path) from exc
         raise ConversionFailedError(f"docling could not convert {path}: {exc}", path) from exc
 
     status = getattr(result.status, "value", str(result.status))

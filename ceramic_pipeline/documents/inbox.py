@@ -67,7 +67,7 @@ class InboxScan:
 @dataclass(frozen=True)
 class _Candidate:
     document_id: str
-    path: Path
+    path: str  # a str, not a Path: building 10k Path objects dominated the scan time
     size: int
     mtime_ns: int
 
@@ -91,7 +91,7 @@ def scan_inbox(
         raise InboxError(f"inbox {root} does not exist or is not a directory", root)
     stamps = stamps or {}
     errors: list[ScanError] = []
-    candidates = sorted(_walk(root, "", errors), key=lambda c: c.document_id)
+    candidates = sorted(_walk(str(root), "", errors), key=lambda c: c.document_id)
 
     pending: list[InboxFile] = []
     new_stamps: dict[str, FileStamp] = {}
@@ -117,7 +117,7 @@ def scan_inbox(
         if not is_new and known[cand.document_id] == content_hash:
             unchanged += 1
         elif len(pending) < limit:
-            pending.append(InboxFile(cand.document_id, cand.path, content_hash, is_new))
+            pending.append(InboxFile(cand.document_id, Path(cand.path), content_hash, is_new))
         else:
             remaining += 1
 
@@ -127,7 +127,7 @@ def scan_inbox(
     return InboxScan(pending, remaining, unchanged, missing, errors, new_stamps)
 
 
-def _walk(folder: Path, prefix: str, errors: list[ScanError]):
+def _walk(folder: str, prefix: str, errors: list[ScanError]):
     """Yield candidate files below ``folder``; ``prefix`` is its inbox-relative POSIX path."""
     try:
         with os.scandir(folder) as entries:
@@ -142,7 +142,7 @@ def _walk(folder: Path, prefix: str, errors: list[ScanError]):
         doc_id = prefix + name
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path), doc_id + "/", errors)
+                yield from _walk(entry.path, doc_id + "/", errors)
                 continue
             if os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
                 continue
@@ -152,7 +152,7 @@ def _walk(folder: Path, prefix: str, errors: list[ScanError]):
             continue
         if not entry.is_file():
             continue
-        yield _Candidate(doc_id, Path(entry.path), st.st_size, st.st_mtime_ns)
+        yield _Candidate(doc_id, entry.path, st.st_size, st.st_mtime_ns)
 
 
 def _reusable_hash(stamp, cand: _Candidate) -> str | None:
@@ -164,6 +164,6 @@ def _reusable_hash(stamp, cand: _Candidate) -> str | None:
     return None
 
 
-def _sha256_file(path: Path) -> str:
+def _sha256_file(path: str) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -43,9 +43,7 @@ def load_document(path: Path | str) -> DoclingDocument:
             raise DocumentReadError(f"cannot read {path}: no such file", path)
         return convert_document(path)
     supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-    raise UnsupportedFormatError(
-        f"{path}: unsupported file type {suffix or '(none)'!r}; supported: {supported}", path
-    )
+    raise UnsupportedFormatError(f"{path}: unsupported file type {suffix or '(none)'!r}; supported: {supported}", path)
 
 
 def parse_docling_json(data: bytes | str, source: Path | str) -> DoclingDocument:
@@ -60,14 +58,12 @@ def parse_docling_json(data: bytes | str, source: Path | str) -> DoclingDocument
         errors = exc.errors(include_url=False)
         if errors and errors[0]["type"] == "json_invalid":
             raise InvalidDocumentError(f"{source} is not valid JSON: {errors[0]['msg']}", source) from exc
-        raise InvalidDocumentError(
-            f"{source} is not a DoclingDocument: {_summarize(errors)}", source
-        ) from exc
+        raise InvalidDocumentError(f"{source} is not a DoclingDocument: {_summarize(errors)}", source) from exc
     # docling always writes schema_name; without it, any object with a "name" would
     # pass as an empty document and silently produce no chunks.
     if "schema_name" not in doc.model_fields_set:
         raise InvalidDocumentError(
-            f"{source} is not a DoclingDocument: missing \"schema_name\": \"DoclingDocument\"", source
+            f'{source} is not a DoclingDocument: missing "schema_name": "DoclingDocument"', source
         )
     return doc
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ceramic_pipeline.ceramic.cid import CID
 from ceramic_pipeline.ipfs.errors import ContentIntegrityError, ContentNotFoundError, PinningError
-from ceramic_pipeline.ipfs.records import PinRecord, utc_now_iso
+from ceramic_pipeline.ipfs.records import PinRecord
 from ceramic_pipeline.ipfs.service import PinningService, Upload, as_cid
 from ceramic_pipeline.ipfs.unixfs import ImportedFile, assemble, verify_block
 from ceramic_pipeline.metrics import ceramic_ipfs_pin_failures_total
@@ -55,11 +55,10 @@ class EmbeddedBlockstore(PinningService):
             path = self.block_path(block.cid)
             if not path.exists():  # blocks are immutable: an existing one is the same bytes
                 _write_atomically(path, block.data)
-        record = PinRecord(
-            cid=imported.root, service=self.name, pinned_at=utc_now_iso(), size=imported.size
-        )
-        _write_atomically(self._pin_path(imported.root), json.dumps(record.to_json()).encode())
         return Upload(cid=imported.root)
+
+    def _record_pin(self, record: PinRecord) -> None:
+        _write_atomically(self._pin_path(record.cid), json.dumps(record.to_json()).encode())
 
     def pin_record(self, cid: CID | str) -> PinRecord:
         path = self._pin_path(as_cid(cid))

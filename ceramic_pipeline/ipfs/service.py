@@ -48,7 +48,9 @@ class PinningService(ABC):
             raise CIDMismatchError(
                 f"{self.name} stored {name!r} as {answer.cid}, but its content is {imported.root}"
             )
-        return PinRecord(cid=imported.root, service=self.name, pinned_at=utc_now_iso(), size=len(data))
+        record = PinRecord(cid=imported.root, service=self.name, pinned_at=utc_now_iso(), size=len(data))
+        self._record_pin(record)
+        return record
 
     def is_pinned(self, cid: CID | str) -> bool:
         return self._is_pinned(as_cid(cid), count_failures=False)
@@ -67,6 +69,9 @@ class PinningService(ABC):
     @abstractmethod
     def _upload(self, imported: ImportedFile, data: bytes, name: str) -> Upload: ...
 
+    def _record_pin(self, record: PinRecord) -> None:
+        """Hook for backends that keep their own pin records (called after the CID check)."""
+
     def _existing_record(self, imported: ImportedFile) -> PinRecord:
         return PinRecord(cid=imported.root, service=self.name, pinned_at=utc_now_iso(), size=imported.size)
 
@@ -77,6 +82,12 @@ class PinningService(ABC):
             answer.undo()
         except Exception as exc:  # best effort: the mismatch error is what matters
             log.warning("%s: could not remove mismatched pin %s: %s", self.name, answer.cid, exc)
+
+
+def upload_filename(name: str) -> str:
+    """A flat multipart filename: services read "a/b" as a folder and would wrap the file."""
+    flat = name.replace("/", "_").replace("\\", "_").strip()
+    return flat or "content"
 
 
 def verify_fetched(cid: CID, content: bytes) -> bytes:

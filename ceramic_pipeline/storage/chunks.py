@@ -1,4 +1,7 @@
-"""The chunks table: one row per Docling chunk, text inline or (when pinned) by CID."""
+"""The chunks table: one row per Docling chunk, text inline or (when pinned) by CID.
+
+Batches are written as described in storage.batching.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-from psycopg.types.json import Jsonb
+import json
 
-BATCH_SIZE = 5_000
+import psycopg
+
+from ceramic_pipeline.storage.batching import column_batches, refuse_duplicates, unnest_placeholders
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,7 @@ class ChunkRow:
     pages: list[Any] = field(default_factory=list)
     source: str | None = None
     partition_key: str | None = None
+    ipfs_pins: list[dict[str, Any]] = field(default_factory=list)  # where a pinned text is held
 
     def __post_init__(self) -> None:
         if self.text is None and self.text_cid is None:
@@ -32,14 +37,14 @@ class ChunkRow:
 
 _COLUMNS = (
     "document_id", "chunk_index", "text", "text_cid", "text_sha256", "text_bytes",
-    "headings", "pages", "source", "partition_key",
+    "headings", "pages", "source", "partition_key", "ipfs_pins",
 )
-_ARRAY_TYPES = ("text", "int4", "text", "text", "text", "int4", "jsonb", "jsonb", "text", "text")
+_ARRAY_TYPES = ("text", "int4", "text", "text", "text", "int4", "jsonb", "jsonb", "text", "text", "jsonb")
 _CHANGING = _COLUMNS[2:]
 
 _UPSERT = f"""
 INSERT INTO chunks ({", ".join(_COLUMNS)})
-SELECT * FROM unnest({", ".join(f"%s::{t}[]" for t in _ARRAY_TYPES)})
+SELECT * FROM unnest({unnest_placeholders(_ARRAY_TYPES)})
 ON CONFLICT (document_id, chunk_index) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)},
     updated_at = now()
@@ -50,19 +55,16 @@ WHERE ({", ".join(f"chunks.{c}" for c in _CHANGING)})
 
 def upsert_chunks(conn: psycopg.Connection, rows: Iterable[ChunkRow]) -> int:
     """Insert or update chunks; returns how many rows were inserted or changed."""
-    rows = list(rows)
-    keys = [(r.document_id, r.chunk_index) for r in rows]
-    if len(set(keys)) != len(keys):
-        raise ValueError("a chunk (document_id, chunk_index) appears twice in one upsert batch")
+    values = [
+        (r.document_id, r.chunk_index, r.text, r.text_cid, r.text_sha256, r.text_bytes,
+         json.dumps(r.headings), json.dumps(r.pages), r.source, r.partition_key, json.dumps(r.ipfs_pins))
+        for r in rows
+    ]
+    refuse_duplicates((v[:2] for v in values), "chunk (document_id, chunk_index)")
     changed = 0
     with conn.cursor() as cur:
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = [
-                (r.document_id, r.chunk_index, r.text, r.text_cid, r.text_sha256, r.text_bytes,
-                 Jsonb(r.headings), Jsonb(r.pages), r.source, r.partition_key)
-                for r in rows[start:start + BATCH_SIZE]
-            ]
-            cur.execute(_UPSERT, [list(col) for col in zip(*batch)])
+        for columns in column_batches(values):
+            cur.execute(_UPSERT, columns)
             changed += cur.rowcount
     return changed
 
@@ -82,3 +84,14 @@ def prune_chunks(conn: psycopg.Connection, document_id: str, chunk_count: int) -
         (document_id, chunk_count),
     )
     return sorted(i for (i,) in rows)
+
+
+def set_pins(conn: psycopg.Connection, document_id: str, chunk_index: int, text_cid: str, pins: list[dict[str, Any]]) -> None:
+    """Record where a chunk's text is pinned; the chunk row must exist."""
+    updated = conn.execute(
+        "UPDATE chunks SET text_cid = %s, ipfs_pins = %s::jsonb, updated_at = now() "
+        "WHERE document_id = %s AND chunk_index = %s",
+        (text_cid, json.dumps(pins), document_id, chunk_index),
+    ).rowcount
+    if updated != 1:
+        raise LookupError(f"no chunk {document_id}#{chunk_index} to record pins for")

@@ -46,3 +46,8 @@ def get_document(conn: psycopg.Connection, document_id: str) -> tuple[DocumentRo
         (document_id,),
     ).fetchone()
     return (DocumentRow(*row[:4]), row[4]) if row else None
+
+
+def content_hashes(conn: psycopg.Connection) -> dict[str, str]:
+    """{document_id: content_sha256} of every ingested document (what the inbox sensor skips)."""
+    return dict(conn.execute("SELECT document_id, content_sha256 FROM documents").fetchall())

@@ -151,8 +151,15 @@ LEFT JOIN ceramic_streams s
        ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index;
 """
 
+# Where a pinned chunk's text is held ({cid, service, pinned_at, status, size}), recorded by
+# pinned_chunks and copied into ceramic_streams.ipfs_pins when the stream is written.
+_CHUNK_PINS = """
+ALTER TABLE chunks ADD COLUMN ipfs_pins jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(ipfs_pins) = 'array');
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
+    Migration(2, "chunk pin records", _CHUNK_PINS),
 )
 
 _CREATE_HISTORY = """

@@ -55,9 +55,10 @@ def put_model(conn: psycopg.Connection, record: ModelRecord) -> ModelRecord:
          record.init_event_cid),
     )
     stored = get_model(conn, record.signer_did, record.definition)
-    if stored is None or stored.model_id != record.model_id:
-        raise ValueError(
-            f"model {record.model_id} conflicts with the registry: "
-            f"{record.signer_did} already has {stored.model_id if stored else 'a different row with this model_id'}"
-        )
+    if stored is None:
+        raise ValueError(f"model {record.model_id} conflicts with the registry: that id is "
+                         "registered for another signer or definition")
+    if stored.model_id != record.model_id:
+        raise ValueError(f"model {record.model_id} conflicts with the registry: {record.signer_did} "
+                         f"already has {stored.model_id} for this definition")
     return stored

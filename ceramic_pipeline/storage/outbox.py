@@ -14,6 +14,8 @@ from datetime import datetime
 
 import psycopg
 
+from ceramic_pipeline.storage.batching import column_batches, unnest_placeholders
+
 EVENT_KINDS = ("init", "data")
 EVENT_STATUSES = ("pending", "published", "rejected")
 
@@ -48,9 +50,9 @@ class PendingEvent:
     created_at: datetime
 
 
-_INSERT = """
+_INSERT = f"""
 INSERT INTO ceramic_events (event_cid, stream_id, position, kind, car)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::int4[], %s::text[], %s::bytea[])
+SELECT * FROM unnest({unnest_placeholders(("text", "text", "int4", "text", "bytea"))})
 ON CONFLICT (event_cid) DO NOTHING
 """
 
@@ -74,11 +76,13 @@ def enqueue_events(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> i
     Re-enqueueing an event (same CID) is a no-op. A *different* event at a position the
     stream already has raises ``psycopg.errors.UniqueViolation``: that would fork the stream.
     """
-    events = list(events)
-    if not events:
-        return 0
-    columns = list(zip(*((e.event_cid, e.stream_id, e.position, e.kind, e.car) for e in events)))
-    return conn.execute(_INSERT, [list(c) for c in columns]).rowcount
+    values = [(e.event_cid, e.stream_id, e.position, e.kind, e.car) for e in events]
+    inserted = 0
+    with conn.cursor() as cur:
+        for columns in column_batches(values):
+            cur.execute(_INSERT, columns)
+            inserted += cur.rowcount
+    return inserted
 
 
 def pending_events(conn: psycopg.Connection, limit: int = 100, *, lock: bool = False) -> list[PendingEvent]:

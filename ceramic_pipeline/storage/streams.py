@@ -1,13 +1,12 @@
 """The ceramic_streams table: one row per (chunk, signer) stream and its current tip.
 
-Batches are written with one ``INSERT ... SELECT FROM unnest(arrays)`` statement per batch:
-ceramic_pipeline_tests/benchmarks/bench_storage.py measured it against psycopg's pipelined
-``executemany`` (see that script for the figures). Upserts only touch a row when something
+Batches are written as described in storage.batching. Upserts only touch a row when something
 changed, so ``last_updated`` means "last real change" and archival can rely on it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -15,9 +14,10 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ceramic_pipeline.storage.batching import column_batches, refuse_duplicates, unnest_placeholders
+
 STREAM_STATUSES = ("active", "removed", "archived")
 _PIN_REQUIRED_KEYS = ("cid", "service")
-BATCH_SIZE = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class StreamTip(NamedTuple):
     content_sha256: str
 
 
-_COLUMNS = (
+COLUMNS = (
     "stream_id", "latest_cid", "version", "signer_did", "model_id", "document_id",
     "chunk_index", "content_sha256", "ipfs_pins", "stream_metadata", "status",
 )
@@ -69,20 +69,11 @@ WHERE ceramic_streams.version <= EXCLUDED.version   -- never move a tip backward
 """
 
 _UPSERT_UNNEST = f"""
-INSERT INTO ceramic_streams ({", ".join(_COLUMNS)}, archived_at)
+INSERT INTO ceramic_streams ({", ".join(COLUMNS)}, archived_at)
 SELECT u.*, CASE WHEN u.status = 'archived' THEN now() END
-FROM unnest({", ".join(f"%s::{t}[]" for t in _ARRAY_TYPES)}) AS u({", ".join(_COLUMNS)})
+FROM unnest({unnest_placeholders(_ARRAY_TYPES)}) AS u({", ".join(COLUMNS)})
 {ON_CONFLICT}
 """
-
-
-def stream_values(row: StreamRow) -> tuple[Any, ...]:
-    """The row as a parameter tuple in ``_COLUMNS`` order (JSON wrapped for psycopg)."""
-    return (
-        row.stream_id, row.latest_cid, row.version, row.signer_did, row.model_id, row.document_id,
-        row.chunk_index, row.content_sha256, Jsonb(row.ipfs_pins), Jsonb(row.stream_metadata),
-        row.status,
-    )
 
 
 def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
@@ -91,27 +82,30 @@ def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
     A row whose version is lower than the stored one is ignored (stale writer). A batch that
     names the same stream twice is refused, since the outcome would depend on order.
     """
-    rows = list(rows)
-    _refuse_duplicates(rows)
+    values = [
+        (r.stream_id, r.latest_cid, r.version, r.signer_did, r.model_id, r.document_id, r.chunk_index,
+         r.content_sha256, json.dumps(r.ipfs_pins), json.dumps(r.stream_metadata), r.status)
+        for r in rows
+    ]
+    refuse_duplicates((v[0] for v in values), "stream")
     changed = 0
     with conn.cursor() as cur:
-        for start in range(0, len(rows), BATCH_SIZE):
-            batch = [stream_values(r) for r in rows[start:start + BATCH_SIZE]]
-            cur.execute(_UPSERT_UNNEST, [list(col) for col in zip(*batch)])
+        for columns in column_batches(values):
+            cur.execute(_UPSERT_UNNEST, columns)
             changed += cur.rowcount
     return changed
 
 
 def get_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
     row = conn.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM ceramic_streams WHERE stream_id = %s", (stream_id,)
+        f"SELECT {', '.join(COLUMNS)} FROM ceramic_streams WHERE stream_id = %s", (stream_id,)
     ).fetchone()
     return StreamRow(*row) if row else None
 
 
 def streams_for_document(conn: psycopg.Connection, document_id: str) -> list[StreamRow]:
     rows = conn.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM ceramic_streams WHERE document_id = %s "
+        f"SELECT {', '.join(COLUMNS)} FROM ceramic_streams WHERE document_id = %s "
         "ORDER BY chunk_index, signer_did",
         (document_id,),
     )
@@ -172,10 +166,3 @@ def _check_pins(stream_id: str, pins: Any) -> None:
         if not isinstance(pin, dict) or any(k not in pin for k in _PIN_REQUIRED_KEYS):
             raise ValueError(f"stream {stream_id}: each pin needs keys {_PIN_REQUIRED_KEYS}, got {pin!r}")
 
-
-def _refuse_duplicates(rows: list[StreamRow]) -> None:
-    seen: set[str] = set()
-    for row in rows:
-        if row.stream_id in seen:
-            raise ValueError(f"stream {row.stream_id} appears twice in one upsert batch")
-        seen.add(row.stream_id)

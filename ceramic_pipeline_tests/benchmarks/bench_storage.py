@@ -14,17 +14,23 @@ import time
 from collections.abc import Callable
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from ceramic_pipeline.storage.migrations import migrate
-from ceramic_pipeline.storage.streams import (
-    _COLUMNS, ON_CONFLICT, StreamRow, stream_values, upsert_streams,
-)
+from ceramic_pipeline.storage.streams import COLUMNS, ON_CONFLICT, StreamRow, upsert_streams
 from ceramic_pipeline_tests.fixtures.postgres import admin_server, throwaway_database
 
 _EXECUTEMANY = (
-    f"INSERT INTO ceramic_streams ({', '.join(_COLUMNS)}) "
-    f"VALUES ({', '.join(['%s'] * len(_COLUMNS))}) {ON_CONFLICT}"
+    f"INSERT INTO ceramic_streams ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(COLUMNS))}) {ON_CONFLICT}"
 )
+
+
+def stream_values(r: StreamRow) -> tuple:
+    return (
+        r.stream_id, r.latest_cid, r.version, r.signer_did, r.model_id, r.document_id,
+        r.chunk_index, r.content_sha256, Jsonb(r.ipfs_pins), Jsonb(r.stream_metadata), r.status,
+    )
 
 
 def upsert_executemany(conn: psycopg.Connection, rows: list[StreamRow]) -> None:

@@ -1,0 +1,11 @@
+"""The devnode: a local, validating development stand-in for ceramic-one (and the project's test double).
+
+Pure Python (Starlette + uvicorn + sqlite3); see ``cli`` for the command line and ``runner``
+for in-process use: ``with running_devnode() as node: httpx.get(node.url + "/ceramic/liveness")``.
+"""
+
+from ceramic_pipeline.ceramic.devnode.cli import build_parser, main, serve
+from ceramic_pipeline.ceramic.devnode.faults import Faults
+from ceramic_pipeline.ceramic.devnode.runner import DevNode, running_devnode
+
+__all__ = ["DevNode", "Faults", "build_parser", "main", "running_devnode", "serve"]

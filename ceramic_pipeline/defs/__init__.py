@@ -1,0 +1,1 @@
+"""Dagster definitions, one folder per domain; nothing here touches bytes."""

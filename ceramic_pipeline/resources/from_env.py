@@ -1,0 +1,44 @@
+"""Build every resource from the environment, once, through Settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import dagster as dg
+
+from ceramic_pipeline.resources.ceramic import CeramicNodeResource
+from ceramic_pipeline.resources.inbox import InboxResource
+from ceramic_pipeline.resources.pinning import PinningResource
+from ceramic_pipeline.resources.postgres import PostgresResource
+from ceramic_pipeline.resources.signer import SignerResource
+from ceramic_pipeline.settings import Settings
+
+
+def _secret(environ: Mapping[str, str], name: str) -> dg.EnvVar | str:
+    """An EnvVar when set (resolved at launch, never stored in run config), else empty."""
+    return dg.EnvVar(name) if environ.get(name) else ""
+
+
+def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:
+    env = dict(os.environ if environ is None else environ)
+    settings = Settings.from_env(env)
+    data_dir = str(settings.data_dir)
+    return {
+        "postgres": PostgresResource(database_url=_secret(env, "DATABASE_URL"), data_dir=data_dir),
+        "signer": SignerResource(seed_base64=_secret(env, "AGENT_DID_SEED_BASE64"), data_dir=data_dir),
+        "ceramic": CeramicNodeResource(
+            url=settings.ceramic_url or "",
+            timeout_ms=int(settings.ceramic_timeout_s * 1000),
+            batch_size=settings.ceramic_batch_size,
+            data_dir=data_dir,
+        ),
+        "pinning": PinningResource(data_dir=data_dir, threshold_bytes=settings.pin_threshold_bytes),
+        "inbox": InboxResource(
+            path=str(settings.inbox),
+            seed_samples=not env.get("DOCLING_INBOX"),
+            chunker=settings.chunker,
+            tokenizer_path=settings.tokenizer_path or "",
+            max_tokens=settings.max_tokens or 0,
+        ),
+    }

@@ -1,0 +1,58 @@
+"""Bring a document's chunk streams up to date: plan, record in the outbox, publish."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import psycopg
+
+from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.did import DIDKey
+from ceramic_pipeline.ceramic.identifiers import StreamID
+from ceramic_pipeline.storage import chunks as chunk_store
+from ceramic_pipeline.storage import outbox, streams
+from ceramic_pipeline.writer.plan import plan_document
+from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
+
+
+@dataclass
+class StreamsReport:
+    changes: Counter = field(default_factory=Counter)  # created / updated / removed / unchanged
+    events: int = 0
+    publish: PublishReport = field(default_factory=PublishReport)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record_document_streams(conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str) -> StreamsReport:
+    """Plan the document's events and write them to the outbox with the stream rows, in one transaction."""
+    report = StreamsReport()
+    chunks = chunk_store.chunks_for_document(conn, document_id)
+    existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
+    pins = {c.chunk_index: c.ipfs_pins for c in chunks}
+    writes = plan_document(signer, model, document_id, chunks, existing, pins, now_iso())
+    with conn.transaction():
+        events = [e for w in writes for e in w.events]
+        outbox.enqueue_events(conn, events)
+        streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
+    report.changes.update(w.change for w in writes)
+    report.events = len(events)
+    return report
+
+
+def write_document_streams(
+    connect: Callable[[], psycopg.Connection], client: CeramicClient, signer: DIDKey, model: StreamID, document_ids: list[str]
+) -> StreamsReport:
+    total = StreamsReport()
+    with connect() as conn:
+        for document_id in document_ids:
+            report = record_document_streams(conn, signer, model, document_id)
+            total.changes.update(report.changes)
+            total.events += report.events
+    total.publish = publish_outbox(connect, client)
+    return total

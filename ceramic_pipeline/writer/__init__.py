@@ -1,0 +1,1 @@
+"""The Ceramic write path: chunk content -> planned events -> outbox -> node, and read-back."""

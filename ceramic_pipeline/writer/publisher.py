@@ -1,0 +1,86 @@
+"""Drain the outbox to a Ceramic node: per-stream order, streams in parallel, nothing dropped.
+
+Each round takes the events that are ready (every earlier event of their stream already
+published), posts Model streams first so instances never precede their model, then the
+rest in parallel. A 400 marks the event rejected with the node's message; a node that
+stays unreachable leaves events pending for the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import psycopg
+
+from ceramic_pipeline import metrics
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, EventRejected
+from ceramic_pipeline.ceramic.identifiers import StreamID, StreamType
+from ceramic_pipeline.storage import outbox
+
+
+@dataclass
+class PublishReport:
+    published: int = 0
+    rejected: int = 0
+    failed: int = 0
+    pending: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _is_model(stream_id: str) -> bool:
+    return StreamID.from_string(stream_id).type == StreamType.MODEL
+
+
+def _post(client: CeramicClient, event: outbox.PendingEvent) -> BaseException | None:
+    try:
+        client.post_event(event.car)
+    except CeramicError as exc:
+        return exc
+    return None
+
+
+def publish_outbox(
+    connect: Callable[[], psycopg.Connection], client: CeramicClient, *, batch_size: int = 500
+) -> PublishReport:
+    report = PublishReport()
+    with connect() as conn, ThreadPoolExecutor(max_workers=client.max_in_flight) as pool:
+        while True:
+            ready = outbox.pending_events(conn, limit=batch_size)
+            conn.commit()
+            if not ready:
+                break
+            models = [e for e in ready if _is_model(e.stream_id)]
+            others = [e for e in ready if not _is_model(e.stream_id)]
+            outcomes = [(e, _post(client, e)) for e in models]  # models first, one by one
+            if all(err is None for _, err in outcomes):
+                outcomes += list(zip(others, pool.map(lambda e: _post(client, e), others)))
+            progressed = _record(conn, outcomes, report)
+            conn.commit()
+            if not progressed:  # everything failed transiently: the node is down; retry next run
+                break
+        report.pending = outbox.status_counts(conn)["pending"]
+    return report
+
+
+def _record(conn: psycopg.Connection, outcomes: list, report: PublishReport) -> bool:
+    now = datetime.now(timezone.utc)
+    published = [e for e, err in outcomes if err is None]
+    outbox.mark_published(conn, [e.event_cid for e in published])
+    for event in published:
+        if event.position == 0 and not _is_model(event.stream_id):
+            metrics.ceramic_streams_created_total.inc()
+            metrics.ceramic_stream_creation_duration_seconds.observe(max(0.0, (now - event.created_at).total_seconds()))
+    report.published += len(published)
+    for event, err in outcomes:
+        if isinstance(err, EventRejected):
+            outbox.mark_rejected(conn, event.event_cid, err.message)
+            report.rejected += 1
+            report.errors.append(f"{event.stream_id}@{event.position}: rejected: {err.message}")
+        elif err is not None:
+            outbox.mark_failed(conn, event.event_cid, str(err))
+            report.failed += 1
+            report.errors.append(f"{event.stream_id}@{event.position}: {err}")
+    return bool(published) or any(isinstance(err, EventRejected) for _, err in outcomes)

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from ceramic_pipeline.ceramic.devnode import running_devnode
+
+
+@pytest.fixture
+def node():
+    with running_devnode() as node:
+        yield node
+
+
+@pytest.fixture
+def api(node):
+    """An httpx client on the node's ``/ceramic`` API over real loopback HTTP."""
+    with httpx.Client(base_url=node.url + "/ceramic", timeout=10) as client:
+        yield client

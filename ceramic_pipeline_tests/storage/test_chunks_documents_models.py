@@ -1,0 +1,91 @@
+import hashlib
+
+import psycopg
+import pytest
+
+from ceramic_pipeline.storage.chunks import ChunkRow, chunks_for_document, prune_chunks, upsert_chunks
+from ceramic_pipeline.storage.documents import DocumentRow, content_hashes, get_document, upsert_document
+from ceramic_pipeline.storage.models import ModelRecord, definition_sha256, get_model, put_model
+from ceramic_pipeline.storage.streams import StreamRow, upsert_streams
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def chunk(doc: str, i: int, text: str | None = "hello", cid: str | None = None) -> ChunkRow:
+    body = text or "pinned body"
+    return ChunkRow(doc, i, text, cid, sha(body), len(body.encode()), headings=["Intro", f"§{i}"],
+                    pages=[1, 2], source="report.pdf", partition_key=doc)
+
+
+def test_chunk_batch_of_1000_is_idempotent(conn):
+    rows = [chunk(f"doc-{i // 100}", i % 100, text=f"text {i}") for i in range(1000)]
+    assert upsert_chunks(conn, rows) == 1000
+    assert upsert_chunks(conn, rows) == 0
+    changed = [chunk("doc-0", 0, text="new text")]
+    assert upsert_chunks(conn, changed) == 1
+    assert chunks_for_document(conn, "doc-0")[0] == changed[0]
+    assert conn.execute("SELECT count(*) FROM chunks").fetchone()[0] == 1000
+
+
+def test_pinned_chunk_and_bad_chunks(conn):
+    pinned = chunk("doc", 0, text=None, cid="bafkrei-text")
+    upsert_chunks(conn, [pinned])
+    assert chunks_for_document(conn, "doc") == [pinned]
+    with pytest.raises(ValueError, match="needs text or text_cid"):
+        chunk("doc", 1, text=None)
+    with pytest.raises(ValueError, match="twice"):
+        upsert_chunks(conn, [chunk("doc", 1), chunk("doc", 1)])
+    with pytest.raises(psycopg.errors.CheckViolation):
+        upsert_chunks(conn, [ChunkRow("doc", -1, "x", None, sha("x"), 1)])
+
+
+def test_prune_removes_chunks_past_new_count(conn):
+    upsert_chunks(conn, [chunk("doc", i) for i in range(5)])
+    assert prune_chunks(conn, "doc", 3) == [3, 4]
+    assert [c.chunk_index for c in chunks_for_document(conn, "doc")] == [0, 1, 2]
+
+
+def test_view_joins_chunks_with_their_streams(conn):
+    upsert_chunks(conn, [chunk("doc", 0), chunk("doc", 1)])
+    pins = [{"cid": "bafy-0", "service": "pinata", "pinned_at": "2025-01-01T00:00:00Z", "status": "pinned", "size": 9}]
+    upsert_streams(conn, [StreamRow("kjzl-0", "bagcq-0", 2, "did:key:z6Mk", "kjzl-model", "doc", 0, sha("hello"),
+                                    ipfs_pins=pins)])
+    rows = conn.execute(
+        "SELECT chunk_index, text, stream_id, latest_cid, stream_version, stream_status, ipfs_pins "
+        "FROM chunks_with_ceramic ORDER BY chunk_index"
+    ).fetchall()
+    assert rows == [
+        (0, "hello", "kjzl-0", "bagcq-0", 2, "active", pins),
+        (1, "hello", None, None, None, None, None),  # no stream yet: still listed
+    ]
+
+
+def test_documents_upsert_and_unique_partition(conn):
+    doc = DocumentRow("doc-1", "part-1", "/inbox/a.json", sha("a"))
+    assert upsert_document(conn, doc) is True
+    assert upsert_document(conn, doc) is False
+    stored, ingested_at = get_document(conn, "doc-1")
+    assert stored == doc
+    moved = DocumentRow("doc-1", "part-1", "/inbox/moved.json", sha("a"))
+    assert upsert_document(conn, moved) is True
+    assert get_document(conn, "doc-1") == (moved, ingested_at)  # same content: same ingestion time
+    assert get_document(conn, "missing") is None
+    upsert_document(conn, DocumentRow("doc-3", "part-3", "/inbox/c.json", sha("c")))
+    assert content_hashes(conn) == {"doc-1": sha("a"), "doc-3": sha("c")}
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        upsert_document(conn, DocumentRow("doc-2", "part-1", "/inbox/b.json", sha("b")))
+
+
+def test_model_registry(conn):
+    definition = {"name": "DoclingChunk", "version": "2.0", "schema": {"type": "object"}}
+    assert definition_sha256(definition) == definition_sha256(dict(reversed(definition.items())))
+    assert get_model(conn, "did:key:z6MkA", definition) is None
+    record = ModelRecord("kjzl-model-a", "did:key:z6MkA", definition, "bagcq-init-a")
+    assert put_model(conn, record) == record
+    assert put_model(conn, record) == record  # idempotent
+    assert get_model(conn, "did:key:z6MkA", definition) == record
+    assert get_model(conn, "did:key:z6MkB", definition) is None
+    with pytest.raises(ValueError, match="conflicts"):
+        put_model(conn, ModelRecord("kjzl-model-other", "did:key:z6MkA", definition, "bagcq-init-x"))
