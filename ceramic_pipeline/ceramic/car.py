@@ -23,8 +23,15 @@ class Car:
     blocks: dict[CID, bytes]  # in archive order
 
 
+_ONE_ROOT = b"\xa2" + codec.encode("roots") + b"\x81"
+_VERSION_1 = codec.encode("version") + b"\x01"
+
+
 def encode_car(roots: list[CID], blocks: Iterable[tuple[CID, bytes]]) -> bytes:
-    header = codec.encode({"roots": roots, "version": 1})
+    if len(roots) == 1:  # every event CAR: {"roots": [root], "version": 1} written directly
+        header = _ONE_ROOT + codec.link(roots[0]) + _VERSION_1
+    else:
+        header = codec.encode({"roots": roots, "version": 1})
     parts = [varint.encode(len(header)), header]
     for cid, data in blocks:
         parts += (varint.encode(len(cid.bytes) + len(data)), cid.bytes, data)

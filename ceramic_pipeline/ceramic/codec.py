@@ -4,9 +4,11 @@ Encoding uses ``libipld`` (Rust): canonical length-first key order, minimal inte
 64-bit floats, and clear errors for NaN/Infinity, non-string keys and out-of-range
 integers; it runs ~25x faster than ``cbor2``'s canonical mode here. But ``libipld`` has
 no link type and silently writes any ``bytes`` value that parses as a CID as a link (an
-atproto convention): a JWS signature or a random ``unique`` could be mangled by chance.
-So only JSON-like subtrees (no bytes, no CIDs) reach ``libipld``; maps and lists that
-hold bytes or :class:`CID` values are framed by the few lines below.
+atproto convention), so a JWS signature or a random ``unique`` could be mangled by chance.
+Hence: one ``libipld`` call, then a scan for the link tag ``d8 2a``. That pair cannot occur
+in UTF-8 text, so a hit means libipld wrote a link (or an integer/float happened to contain
+the pair) and the value is re-encoded by the careful framing below, which writes bytes as
+bytes and :class:`CID` values as links and hands only leaves and JSON-like parts to libipld.
 
 Decoding uses ``cbor2`` with a tag-42 hook (``libipld`` decodes links to plain bytes,
 which would lose the link/bytes distinction). Strictness is then enforced the way
@@ -25,6 +27,7 @@ import libipld
 from ceramic_pipeline.ceramic.cid import CID
 
 LINK_TAG = 42
+_LINK_TAG = b"\xd8\x2a"
 
 
 class DagCborError(ValueError):
@@ -33,14 +36,32 @@ class DagCborError(ValueError):
 
 def encode(value: Any) -> bytes:
     """Encode ``value`` (None, bool, int, float, str, bytes, list, dict, CID) as DAG-CBOR."""
-    if not _is_json_like(value):
-        return _encode_framed(value)
     try:
-        return libipld.encode_dag_cbor(value)
-    except ValueError as exc:
-        raise DagCborError(f"cannot encode as DAG-CBOR: {_reason(exc)} (at {_locate(value)})") from None
+        return _encode(value)
+    except DagCborError as exc:
+        raise DagCborError(f"{exc} (at {_locate(value)})") from None
     except RecursionError:
         raise DagCborError("cannot encode as DAG-CBOR: value nested too deeply") from None
+
+
+def _encode(value: Any) -> bytes:
+    if isinstance(value, CID):
+        return link(value)
+    try:
+        data = libipld.encode_dag_cbor(value)
+    except ValueError:  # libipld does not know CID objects, or a real violation (located by encode)
+        return _encode_framed(value)
+    return _encode_framed(value) if _LINK_TAG in data else data
+
+
+def link(cid: CID) -> bytes:
+    """A CID as a DAG-CBOR link: tag 42 over ``0x00 ‖ cid bytes``."""
+    return _LINK_TAG + bytes_item(b"\x00" + cid.bytes)
+
+
+def bytes_item(data: bytes) -> bytes:
+    """A CBOR byte string (major type 2)."""
+    return _header(2, len(data)) + data
 
 
 def decode(data: bytes, *, strict: bool = True) -> Any:
@@ -80,17 +101,6 @@ def _tag_hook(tag: cbor2.CBORTag, _immutable: bool) -> Any:
     return CID.from_bytes(raw[1:])
 
 
-def _is_json_like(value: Any) -> bool:
-    """True when no bytes or CID occurs anywhere in ``value`` (safe to hand to libipld)."""
-    if isinstance(value, (bytes, bytearray, memoryview, CID)):
-        return False
-    if isinstance(value, dict):
-        return all(_is_json_like(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_is_json_like(v) for v in value)
-    return True
-
-
 def _header(major: int, length: int) -> bytes:
     if length < 24:
         return bytes([major << 5 | length])
@@ -102,22 +112,23 @@ def _header(major: int, length: int) -> bytes:
 
 def _encode_framed(value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return _header(2, len(value)) + bytes(value)
+        return bytes_item(bytes(value))
     if isinstance(value, CID):
-        link = b"\x00" + value.bytes
-        return b"\xd8\x2a" + _header(2, len(link)) + link
+        return link(value)
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
-            raise DagCborError(f"cannot encode as DAG-CBOR: map keys must be strings, found {next(k for k in value if not isinstance(k, str))!r}")
-        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
-        parts = [_header(5, len(keys))]
-        for key in keys:
-            parts.append(libipld.encode_dag_cbor(key))
-            parts.append(encode(value[key]))
+            raise DagCborError("cannot encode as DAG-CBOR: map keys must be strings")
+        encoded = sorted((libipld.encode_dag_cbor(k), k) for k in value)  # same length-first order
+        parts = [_header(5, len(encoded))]
+        for key_bytes, key in encoded:
+            parts += (key_bytes, _encode(value[key]))
         return b"".join(parts)
     if isinstance(value, list):
-        return _header(4, len(value)) + b"".join(encode(v) for v in value)
-    return encode(value)
+        return _header(4, len(value)) + b"".join(_encode(v) for v in value)
+    try:  # a scalar: libipld cannot turn it into a link
+        return libipld.encode_dag_cbor(value)
+    except ValueError as exc:
+        raise DagCborError(f"cannot encode as DAG-CBOR: {_reason(exc)}") from None
 
 
 def _reason(exc: ValueError) -> str:
@@ -139,6 +150,8 @@ def _locate(value: Any, path: str = "$") -> str:
             found = _locate(v, f"{path}[{i}]")
             if found:
                 return found
+        return ""
+    if isinstance(value, (bytes, CID)):
         return ""
     try:
         libipld.encode_dag_cbor(value)

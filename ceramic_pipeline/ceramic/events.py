@@ -49,11 +49,23 @@ def sign_event(signer: DIDKey, payload: dict[str, Any]) -> Event:
     payload_bytes = codec.encode(payload)
     payload_cid = CID.for_block(DAG_CBOR, payload_bytes)
     signature = signer.sign(signer.protected_b64url + b"." + b64url(payload_cid.bytes))
-    envelope = codec.encode(
-        {"payload": payload_cid.bytes, "signatures": [{"protected": signer.protected, "signature": signature}]}
-    )
+    envelope = envelope_bytes(payload_cid, signer.protected, signature)
     envelope_cid = CID.for_block(DAG_JOSE, envelope)
     return Event(envelope_cid, payload, ((payload_cid, payload_bytes), (envelope_cid, envelope)))
+
+
+# {"payload": <bytes>, "signatures": [{"protected": <bytes>, "signature": <bytes>}]}, keys in canonical order.
+_ENVELOPE_HEAD = b"\xa2" + codec.encode("payload")
+_SIGNATURES_HEAD = codec.encode("signatures") + b"\x81\xa2" + codec.encode("protected")
+_SIGNATURE_KEY = codec.encode("signature")
+
+
+def envelope_bytes(payload_cid: CID, protected: bytes, signature: bytes) -> bytes:
+    """The DAG-JOSE envelope block (general JWS, one signature; ``link`` is derived, not stored)."""
+    return b"".join((
+        _ENVELOPE_HEAD, codec.bytes_item(payload_cid.bytes),
+        _SIGNATURES_HEAD, codec.bytes_item(protected), _SIGNATURE_KEY, codec.bytes_item(signature),
+    ))
 
 
 def unsigned_event(payload: dict[str, Any]) -> Event:

@@ -25,8 +25,10 @@ def _keys(value: dict | list) -> list[str]:
     """JavaScript ``Object.keys`` order: array-index keys ascending, then the rest in insertion order."""
     if isinstance(value, list):
         return [str(i) for i in range(len(value))]
-    indices = sorted((k for k in value if _is_index(k)), key=int)
-    return indices + [k for k in value if not _is_index(k)]
+    indices = [k for k in value if _is_index(k)]
+    if not indices:
+        return list(value)
+    return sorted(indices, key=int) + [k for k in value if not _is_index(k)]
 
 
 def _get(value: dict | list, key: str) -> Any:

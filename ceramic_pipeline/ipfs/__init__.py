@@ -4,7 +4,11 @@ Pure domain code: no Dagster here. Entry points are :func:`pinning_service_from_
 and the :class:`PinningService` interface (``pin``, ``is_pinned``, ``fetch``, ``health``).
 """
 
-from ceramic_pipeline.ipfs.config import needs_pinning, pin_threshold_bytes, pinning_service_from_env
+from ceramic_pipeline.ipfs.config import (
+    needs_pinning,
+    pin_threshold_bytes,
+    pinning_service_from_env,
+)
 from ceramic_pipeline.ipfs.embedded import EmbeddedBlockstore
 from ceramic_pipeline.ipfs.errors import (
     CIDMismatchError,

@@ -17,7 +17,11 @@ from ceramic_pipeline.ipfs.embedded import EmbeddedBlockstore
 from ceramic_pipeline.ipfs.errors import PinningConfigError
 from ceramic_pipeline.ipfs.fallback import FallbackPinningService
 from ceramic_pipeline.ipfs.kubo import KuboPinningService
-from ceramic_pipeline.ipfs.pinata import DEFAULT_API_URL, DEFAULT_UPLOADS_URL, PinataPinningService
+from ceramic_pipeline.ipfs.pinata import (
+    DEFAULT_API_URL,
+    DEFAULT_UPLOADS_URL,
+    PinataPinningService,
+)
 from ceramic_pipeline.ipfs.retry import RetryPolicy
 from ceramic_pipeline.ipfs.service import PinningService
 
@@ -42,12 +46,18 @@ def pinning_service_from_env(
     primary_kind = _service_kind(environ, "IPFS_PINNING_SERVICE") or "embedded"
     fallback_kind = _service_kind(environ, "IPFS_FALLBACK_SERVICE")
     if fallback_kind == primary_kind:
-        raise PinningConfigError(f"IPFS_FALLBACK_SERVICE must differ from IPFS_PINNING_SERVICE ({primary_kind})")
-    policy = policy or RetryPolicy(max_attempts=_positive_int(environ, "IPFS_RETRY_MAX_ATTEMPTS", 5))
+        raise PinningConfigError(
+            f"IPFS_FALLBACK_SERVICE must differ from IPFS_PINNING_SERVICE ({primary_kind})"
+        )
+    policy = policy or RetryPolicy(
+        max_attempts=_positive_int(environ, "IPFS_RETRY_MAX_ATTEMPTS", 5)
+    )
     primary = _build(primary_kind, environ, Path(data_dir), policy)
     if fallback_kind is None:
         return primary
-    return FallbackPinningService(primary, _build(fallback_kind, environ, Path(data_dir), policy))
+    return FallbackPinningService(
+        primary, _build(fallback_kind, environ, Path(data_dir), policy)
+    )
 
 
 def _service_kind(environ: Mapping[str, str], variable: str) -> str | None:
@@ -55,26 +65,36 @@ def _service_kind(environ: Mapping[str, str], variable: str) -> str | None:
     if not value:
         return None
     if value not in SERVICES:
-        raise PinningConfigError(f"{variable} must be one of {', '.join(SERVICES)} (got {value!r})")
+        raise PinningConfigError(
+            f"{variable} must be one of {', '.join(SERVICES)} (got {value!r})"
+        )
     return value
 
 
-def _build(kind: str, environ: Mapping[str, str], data_dir: Path, policy: RetryPolicy) -> PinningService:
+def _build(
+    kind: str, environ: Mapping[str, str], data_dir: Path, policy: RetryPolicy
+) -> PinningService:
     timeout = float(_positive_int(environ, "IPFS_HTTP_TIMEOUT_SECONDS", 60))
     if kind == "embedded":
         return EmbeddedBlockstore(data_dir / EMBEDDED_SUBDIR)
     if kind == "local":
         return KuboPinningService(
-            environ.get("IPFS_API_URL") or "http://localhost:5001", policy=policy, timeout=timeout
+            environ.get("IPFS_API_URL") or "http://localhost:5001",
+            policy=policy,
+            timeout=timeout,
         )
     jwt = environ.get("PINATA_JWT", "").strip()
     key = environ.get("PINATA_API_KEY", "").strip()
     secret = environ.get("PINATA_API_SECRET", "").strip()
     if not jwt:
         if key and not secret:
-            raise PinningConfigError("PINATA_API_SECRET must be set together with PINATA_API_KEY")
+            raise PinningConfigError(
+                "PINATA_API_SECRET must be set together with PINATA_API_KEY"
+            )
         if secret and not key:
-            raise PinningConfigError("PINATA_API_KEY must be set together with PINATA_API_SECRET")
+            raise PinningConfigError(
+                "PINATA_API_KEY must be set together with PINATA_API_SECRET"
+            )
         if not key:
             raise PinningConfigError(
                 "pinata needs PINATA_JWT (or PINATA_API_KEY and PINATA_API_SECRET) to be set"
@@ -98,7 +118,9 @@ def _positive_int(environ: Mapping[str, str], variable: str, default: int) -> in
     try:
         value = int(raw)
     except ValueError:
-        raise PinningConfigError(f"{variable} must be a positive integer (got {raw!r})") from None
+        raise PinningConfigError(
+            f"{variable} must be a positive integer (got {raw!r})"
+        ) from None
     if value < 1:
         raise PinningConfigError(f"{variable} must be a positive integer (got {raw!r})")
     return value

@@ -62,7 +62,9 @@ def encode_node(node: PBNode) -> bytes:
     for link in node.links:  # Links first: DAG-PB canonical order
         body = (
             _bytes_field(1, link.cid.bytes)
-            + _bytes_field(2, link.name.encode())  # written even when empty, as ipfs does
+            + _bytes_field(
+                2, link.name.encode()
+            )  # written even when empty, as ipfs does
             + _varint_field(3, link.tsize)
         )
         out += _bytes_field(2, body)
@@ -139,4 +141,6 @@ def decode_unixfs(buf: bytes) -> UnixFSData:
             blocksizes.append(value)
     if kind is None:
         raise DagPBError("UnixFS Data without Type")
-    return UnixFSData(type=kind, data=data, filesize=filesize, blocksizes=tuple(blocksizes))
+    return UnixFSData(
+        type=kind, data=data, filesize=filesize, blocksizes=tuple(blocksizes)
+    )

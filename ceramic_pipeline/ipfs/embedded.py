@@ -15,7 +15,11 @@ import tempfile
 from pathlib import Path
 
 from ceramic_pipeline.ceramic.cid import CID
-from ceramic_pipeline.ipfs.errors import ContentIntegrityError, ContentNotFoundError, PinningError
+from ceramic_pipeline.ipfs.errors import (
+    ContentIntegrityError,
+    ContentNotFoundError,
+    PinningError,
+)
 from ceramic_pipeline.ipfs.records import PinRecord
 from ceramic_pipeline.ipfs.service import PinningService, Upload, as_cid
 from ceramic_pipeline.ipfs.unixfs import ImportedFile, assemble, verify_block
@@ -32,7 +36,9 @@ class EmbeddedBlockstore(PinningService):
 
     def block_path(self, cid: CID) -> Path:
         text = str(cid)
-        return self.blocks_dir / text[-2:] / text  # shard by the last characters (well spread)
+        return (
+            self.blocks_dir / text[-2:] / text
+        )  # shard by the last characters (well spread)
 
     def _pin_path(self, cid: CID) -> Path:
         return self.pins_dir / f"{cid}.json"
@@ -41,7 +47,9 @@ class EmbeddedBlockstore(PinningService):
         return self._pin_path(cid).is_file()
 
     def _existing_record(self, imported: ImportedFile) -> PinRecord:
-        return PinRecord.from_json(json.loads(self._pin_path(imported.root).read_text()))
+        return PinRecord.from_json(
+            json.loads(self._pin_path(imported.root).read_text())
+        )
 
     def pin(self, data: bytes, name: str) -> PinRecord:
         try:
@@ -53,12 +61,16 @@ class EmbeddedBlockstore(PinningService):
     def _upload(self, imported: ImportedFile, data: bytes, name: str) -> Upload:
         for block in imported.blocks:
             path = self.block_path(block.cid)
-            if not path.exists():  # blocks are immutable: an existing one is the same bytes
+            if (
+                not path.exists()
+            ):  # blocks are immutable: an existing one is the same bytes
                 _write_atomically(path, block.data)
         return Upload(cid=imported.root)
 
     def _record_pin(self, record: PinRecord) -> None:
-        _write_atomically(self._pin_path(record.cid), json.dumps(record.to_json()).encode())
+        _write_atomically(
+            self._pin_path(record.cid), json.dumps(record.to_json()).encode()
+        )
 
     def pin_record(self, cid: CID | str) -> PinRecord:
         path = self._pin_path(as_cid(cid))
@@ -74,7 +86,9 @@ class EmbeddedBlockstore(PinningService):
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ContentNotFoundError(f"block {cid} is not in {self.blocks_dir}") from None
+            raise ContentNotFoundError(
+                f"block {cid} is not in {self.blocks_dir}"
+            ) from None
         try:
             verify_block(cid, data)
         except ContentIntegrityError as exc:
@@ -87,8 +101,18 @@ class EmbeddedBlockstore(PinningService):
             writable = os.access(self.pins_dir, os.W_OK)
             pins = sum(1 for _ in self.pins_dir.glob("*.json"))
         except OSError as exc:
-            return {"service": self.name, "ok": False, "path": str(self.root), "error": str(exc)}
-        return {"service": self.name, "ok": writable, "path": str(self.root), "pins": pins}
+            return {
+                "service": self.name,
+                "ok": False,
+                "path": str(self.root),
+                "error": str(exc),
+            }
+        return {
+            "service": self.name,
+            "ok": writable,
+            "path": str(self.root),
+            "pins": pins,
+        }
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

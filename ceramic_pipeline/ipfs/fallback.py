@@ -28,8 +28,16 @@ class FallbackPinningService(PinningService):
         try:
             return self.primary.pin(data, name)
         except PinningUnavailableError as exc:
-            log.warning("%s unavailable, pinning %r on %s: %s", self.primary.name, name, self.fallback.name, exc)
-            return self.fallback.pin(data, name)  # its record names the fallback service
+            log.warning(
+                "%s unavailable, pinning %r on %s: %s",
+                self.primary.name,
+                name,
+                self.fallback.name,
+                exc,
+            )
+            return self.fallback.pin(
+                data, name
+            )  # its record names the fallback service
 
     def _is_pinned(self, cid: CID, *, count_failures: bool) -> bool:
         try:
@@ -40,7 +48,9 @@ class FallbackPinningService(PinningService):
         return self.fallback._is_pinned(cid, count_failures=count_failures)
 
     def _upload(self, imported: ImportedFile, data: bytes, name: str) -> Upload:
-        raise AssertionError("FallbackPinningService.pin delegates; it never uploads itself")
+        raise AssertionError(
+            "FallbackPinningService.pin delegates; it never uploads itself"
+        )
 
     def fetch(self, cid: CID | str) -> bytes:
         cid = as_cid(cid)

@@ -8,9 +8,15 @@ import httpx
 
 from ceramic_pipeline.ceramic.cid import CID
 from ceramic_pipeline.ipfs.errors import ContentNotFoundError, PinningError
-from ceramic_pipeline.ipfs.transport import ServiceHTTP
 from ceramic_pipeline.ipfs.retry import RetryPolicy
-from ceramic_pipeline.ipfs.service import PinningService, Upload, as_cid, upload_filename, verify_fetched
+from ceramic_pipeline.ipfs.service import (
+    PinningService,
+    Upload,
+    as_cid,
+    upload_filename,
+    verify_fetched,
+)
+from ceramic_pipeline.ipfs.transport import ServiceHTTP
 from ceramic_pipeline.ipfs.unixfs import CHUNK_SIZE, ImportedFile
 
 # The import profile our local CID computation mirrors; sent explicitly, never left to defaults.
@@ -47,7 +53,9 @@ class KuboPinningService(PinningService):
         fetch_timeout: str = "30s",
     ) -> None:
         self.api_url = api_url.rstrip("/")
-        self.fetch_timeout = fetch_timeout  # node-side limit on finding content we do not hold
+        self.fetch_timeout = (
+            fetch_timeout  # node-side limit on finding content we do not hold
+        )
         self.client = client or httpx.Client(timeout=timeout)
         self.http = ServiceHTTP(self.name, self.client, policy or RetryPolicy())
 
@@ -67,7 +75,9 @@ class KuboPinningService(PinningService):
         try:
             answered = CID.from_string(json.loads(lines[-1])["Hash"])
         except (IndexError, KeyError, ValueError) as exc:
-            raise PinningError(f"local: unexpected add response {response.text[:200]!r}") from exc
+            raise PinningError(
+                f"local: unexpected add response {response.text[:200]!r}"
+            ) from exc
         return Upload(cid=answered, undo=lambda: self.unpin(answered))
 
     def _is_pinned(self, cid: CID, *, count_failures: bool) -> bool:
@@ -85,7 +95,10 @@ class KuboPinningService(PinningService):
 
     def unpin(self, cid: CID | str) -> None:
         self.http.request(
-            "POST", self._rpc("pin/rm"), params={"arg": str(as_cid(cid))}, count_failures=False
+            "POST",
+            self._rpc("pin/rm"),
+            params={"arg": str(as_cid(cid))},
+            count_failures=False,
         )
 
     def fetch(self, cid: CID | str) -> bytes:
@@ -98,13 +111,25 @@ class KuboPinningService(PinningService):
             count_failures=False,
         )
         if response.status_code != 200:
-            raise ContentNotFoundError(f"local: {cid} not found ({response.text[:200]})")
+            raise ContentNotFoundError(
+                f"local: {cid} not found ({response.text[:200]})"
+            )
         return verify_fetched(cid, response.content)
 
     def health(self) -> dict:
         try:
             response = self.client.post(self._rpc("version"))
             response.raise_for_status()
-            return {"service": self.name, "ok": True, "url": self.api_url, "version": response.json().get("Version")}
+            return {
+                "service": self.name,
+                "ok": True,
+                "url": self.api_url,
+                "version": response.json().get("Version"),
+            }
         except (httpx.HTTPError, ValueError) as exc:
-            return {"service": self.name, "ok": False, "url": self.api_url, "error": str(exc)}
+            return {
+                "service": self.name,
+                "ok": False,
+                "url": self.api_url,
+                "error": str(exc),
+            }

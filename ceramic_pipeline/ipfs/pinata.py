@@ -16,9 +16,15 @@ import httpx
 
 from ceramic_pipeline.ceramic.cid import CID
 from ceramic_pipeline.ipfs.errors import ContentNotFoundError, PinningError
-from ceramic_pipeline.ipfs.transport import ServiceHTTP
 from ceramic_pipeline.ipfs.retry import RetryPolicy
-from ceramic_pipeline.ipfs.service import PinningService, Upload, as_cid, upload_filename, verify_fetched
+from ceramic_pipeline.ipfs.service import (
+    PinningService,
+    Upload,
+    as_cid,
+    upload_filename,
+    verify_fetched,
+)
+from ceramic_pipeline.ipfs.transport import ServiceHTTP
 from ceramic_pipeline.ipfs.unixfs import ImportedFile
 
 DEFAULT_API_URL = "https://api.pinata.cloud"
@@ -42,18 +48,26 @@ class PinataPinningService(PinningService):
         timeout: float = 60.0,
     ) -> None:
         if jwt:
-            headers, credential_names, self.api_version = {"Authorization": f"Bearer {jwt}"}, "PINATA_JWT", 3
+            headers, credential_names, self.api_version = (
+                {"Authorization": f"Bearer {jwt}"},
+                "PINATA_JWT",
+                3,
+            )
         elif api_key and api_secret:
             headers = {"pinata_api_key": api_key, "pinata_secret_api_key": api_secret}
             credential_names, self.api_version = "PINATA_API_KEY / PINATA_API_SECRET", 1
         else:
-            raise ValueError("Pinata needs a JWT, or an API key together with its secret")
+            raise ValueError(
+                "Pinata needs a JWT, or an API key together with its secret"
+            )
         self.api_url = api_url.rstrip("/")
         self.uploads_url = uploads_url.rstrip("/")
         self.gateway_url = gateway_url.rstrip("/") if gateway_url else None
         self.client = client or httpx.Client(timeout=timeout)
         self._headers = headers  # kept off repr/logs: they carry the secret
-        self.http = ServiceHTTP(self.name, self.client, policy or RetryPolicy(), credential_names)
+        self.http = ServiceHTTP(
+            self.name, self.client, policy or RetryPolicy(), credential_names
+        )
 
     def __repr__(self) -> str:
         return f"PinataPinningService(api_version={self.api_version}, api_url={self.api_url!r})"
@@ -71,9 +85,14 @@ class PinataPinningService(PinningService):
             )
             body = _json(response)
             try:
-                file_id, answered = body["data"]["id"], CID.from_string(body["data"]["cid"])
+                file_id, answered = (
+                    body["data"]["id"],
+                    CID.from_string(body["data"]["cid"]),
+                )
             except (KeyError, TypeError) as exc:
-                raise PinningError(f"pinata: unexpected v3 upload response {body!r:.200}") from exc
+                raise PinningError(
+                    f"pinata: unexpected v3 upload response {body!r:.200}"
+                ) from exc
             return Upload(cid=answered, undo=lambda: self._delete_v3(file_id))
         response = self.http.request(
             "POST",
@@ -90,7 +109,9 @@ class PinataPinningService(PinningService):
         try:
             answered = CID.from_string(body["IpfsHash"])
         except (KeyError, TypeError) as exc:
-            raise PinningError(f"pinata: unexpected pinFileToIPFS response {body!r:.200}") from exc
+            raise PinningError(
+                f"pinata: unexpected pinFileToIPFS response {body!r:.200}"
+            ) from exc
         return Upload(cid=answered, undo=lambda: self._unpin_v1(answered))
 
     def _is_pinned(self, cid: CID, *, count_failures: bool) -> bool:
@@ -112,17 +133,28 @@ class PinataPinningService(PinningService):
                 params={"cid": str(cid), "status": "pinned", "pageLimit": "10"},
                 count_failures=count_failures,
             )
-            found = [row.get("ipfs_pin_hash") for row in _json(response).get("rows") or []]
-        return any(text and text != "pending" and CID.from_string(text) == cid for text in found)
+            found = [
+                row.get("ipfs_pin_hash") for row in _json(response).get("rows") or []
+            ]
+        return any(
+            text and text != "pending" and CID.from_string(text) == cid
+            for text in found
+        )
 
     def _unpin_v1(self, cid: CID) -> None:
         self.http.request(
-            "DELETE", f"{self.api_url}/pinning/unpin/{cid}", headers=self._headers, count_failures=False
+            "DELETE",
+            f"{self.api_url}/pinning/unpin/{cid}",
+            headers=self._headers,
+            count_failures=False,
         )
 
     def _delete_v3(self, file_id: str) -> None:
         self.http.request(
-            "DELETE", f"{self.api_url}/v3/files/public/{file_id}", headers=self._headers, count_failures=False
+            "DELETE",
+            f"{self.api_url}/v3/files/public/{file_id}",
+            headers=self._headers,
+            count_failures=False,
         )
 
     def fetch(self, cid: CID | str) -> bytes:
@@ -132,16 +164,25 @@ class PinataPinningService(PinningService):
                 "Pinata has no API to read content back; set PINATA_GATEWAY_URL to fetch through a gateway"
             )
         response = self.http.request(
-            "GET", f"{self.gateway_url}/ipfs/{cid}", accept=lambda r: r.status_code == 404, count_failures=False
+            "GET",
+            f"{self.gateway_url}/ipfs/{cid}",
+            accept=lambda r: r.status_code == 404,
+            count_failures=False,
         )
         if response.status_code == 404:
             raise ContentNotFoundError(f"pinata gateway has no {cid}")
         return verify_fetched(cid, response.content)
 
     def health(self) -> dict:
-        report = {"service": self.name, "api_version": self.api_version, "url": self.api_url}
+        report = {
+            "service": self.name,
+            "api_version": self.api_version,
+            "url": self.api_url,
+        }
         try:
-            response = self.client.get(f"{self.api_url}/data/testAuthentication", headers=self._headers)
+            response = self.client.get(
+                f"{self.api_url}/data/testAuthentication", headers=self._headers
+            )
         except httpx.HTTPError as exc:
             return {**report, "ok": False, "error": str(exc)}
         if response.status_code in (401, 403):

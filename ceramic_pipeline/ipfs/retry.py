@@ -19,7 +19,9 @@ class RetryPolicy:
     max_attempts: int = 5
     base_delay: float = 0.5
     max_delay: float = 30.0
-    max_retry_after: float = 300.0  # a server asking for longer than this is waited on no longer
+    max_retry_after: float = (
+        300.0  # a server asking for longer than this is waited on no longer
+    )
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     random: Callable[[], float] = field(default=random.random, repr=False)
 

@@ -13,7 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ceramic_pipeline.ceramic.cid import CID
-from ceramic_pipeline.ipfs.errors import CIDMismatchError, ContentIntegrityError
+from ceramic_pipeline.ipfs.errors import (
+    CIDMismatchError,
+    ContentIntegrityError,
+    PinningError,
+)
 from ceramic_pipeline.ipfs.records import PinRecord, utc_now_iso
 from ceramic_pipeline.ipfs.unixfs import ImportedFile, file_cid, import_file
 from ceramic_pipeline.metrics import ceramic_ipfs_pin_failures_total
@@ -48,7 +52,12 @@ class PinningService(ABC):
             raise CIDMismatchError(
                 f"{self.name} stored {name!r} as {answer.cid}, but its content is {imported.root}"
             )
-        record = PinRecord(cid=imported.root, service=self.name, pinned_at=utc_now_iso(), size=len(data))
+        record = PinRecord(
+            cid=imported.root,
+            service=self.name,
+            pinned_at=utc_now_iso(),
+            size=len(data),
+        )
         self._record_pin(record)
         return record
 
@@ -73,15 +82,22 @@ class PinningService(ABC):
         """Hook for backends that keep their own pin records (called after the CID check)."""
 
     def _existing_record(self, imported: ImportedFile) -> PinRecord:
-        return PinRecord(cid=imported.root, service=self.name, pinned_at=utc_now_iso(), size=imported.size)
+        return PinRecord(
+            cid=imported.root,
+            service=self.name,
+            pinned_at=utc_now_iso(),
+            size=imported.size,
+        )
 
     def _undo_quietly(self, answer: Upload) -> None:
         if answer.undo is None:
             return
         try:
             answer.undo()
-        except Exception as exc:  # best effort: the mismatch error is what matters
-            log.warning("%s: could not remove mismatched pin %s: %s", self.name, answer.cid, exc)
+        except PinningError as exc:  # best effort: the mismatch error is what matters
+            log.warning(
+                "%s: could not remove mismatched pin %s: %s", self.name, answer.cid, exc
+            )
 
 
 def upload_filename(name: str) -> str:

@@ -12,7 +12,11 @@ from collections.abc import Callable
 
 import httpx
 
-from ceramic_pipeline.ipfs.errors import PinningAuthError, PinningError, PinningUnavailableError
+from ceramic_pipeline.ipfs.errors import (
+    PinningAuthError,
+    PinningError,
+    PinningUnavailableError,
+)
 from ceramic_pipeline.ipfs.retry import RetryPolicy, parse_retry_after
 from ceramic_pipeline.metrics import ceramic_ipfs_pin_failures_total
 
@@ -55,8 +59,14 @@ class ServiceHTTP:
                     return response
                 if status in (401, 403):
                     self._count(count_failures)
-                    hint = f"; check {self.credential_names}" if self.credential_names else ""
-                    raise PinningAuthError(f"{what}: HTTP {status}, credentials rejected{hint}")
+                    hint = (
+                        f"; check {self.credential_names}"
+                        if self.credential_names
+                        else ""
+                    )
+                    raise PinningAuthError(
+                        f"{what}: HTTP {status}, credentials rejected{hint}"
+                    )
                 if status != 429 and status < 500:
                     self._count(count_failures)
                     raise PinningError(f"{what}: HTTP {status}: {response.text[:300]}")

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ceramic_pipeline.ceramic.cid import DAG_PB, RAW, CID
+from ceramic_pipeline.ceramic.cid import CID, DAG_PB, RAW
 from ceramic_pipeline.ipfs.dagpb import (
     UNIXFS_FILE,
     DagPBError,
@@ -104,7 +104,9 @@ def _parent(children: list[_Child], cid_version: int, blocks: list[Block]) -> _C
     data = encode_node(PBNode(links=links, data=encode_unixfs(unixfs)))
     cid = block_cid(DAG_PB, data, cid_version)
     blocks.append(Block(cid, data))
-    return _Child(cid=cid, tsize=len(data) + sum(c.tsize for c in children), filesize=sum(sizes))
+    return _Child(
+        cid=cid, tsize=len(data) + sum(c.tsize for c in children), filesize=sum(sizes)
+    )
 
 
 def verify_block(cid: CID, data: bytes) -> None:
@@ -112,7 +114,9 @@ def verify_block(cid: CID, data: bytes) -> None:
     if cid.bytes[-34:-32] != _SHA2_256_PREFIX:
         raise ContentIntegrityError(f"{cid}: only sha2-256 CIDs can be verified")
     if hashlib.sha256(data).digest() != cid.digest:
-        raise ContentIntegrityError(f"block {cid} does not match its content hash (corrupted)")
+        raise ContentIntegrityError(
+            f"block {cid} does not match its content hash (corrupted)"
+        )
 
 
 def assemble(root: CID, get_block: Callable[[CID], bytes]) -> bytes:
@@ -122,7 +126,9 @@ def assemble(root: CID, get_block: Callable[[CID], bytes]) -> bytes:
     if root.codec == RAW:
         return data
     if root.codec != DAG_PB:
-        raise ContentIntegrityError(f"{root}: codec {root.codec:#x} is not a UnixFS file")
+        raise ContentIntegrityError(
+            f"{root}: codec {root.codec:#x} is not a UnixFS file"
+        )
     try:
         node = decode_node(data)
         unixfs = decode_unixfs(node.data or b"")
@@ -130,7 +136,9 @@ def assemble(root: CID, get_block: Callable[[CID], bytes]) -> bytes:
         raise ContentIntegrityError(f"{root}: unreadable UnixFS node ({exc})") from None
     if unixfs.type != UNIXFS_FILE:
         raise ContentIntegrityError(f"{root}: UnixFS type {unixfs.type} is not a file")
-    content = unixfs.data + b"".join(assemble(link.cid, get_block) for link in node.links)
+    content = unixfs.data + b"".join(
+        assemble(link.cid, get_block) for link in node.links
+    )
     if unixfs.filesize is not None and unixfs.filesize != len(content):
         raise ContentIntegrityError(
             f"{root}: re-assembled {len(content)} bytes, node declares {unixfs.filesize}"

@@ -12,12 +12,24 @@ from ceramic_pipeline.resources.inbox import InboxResource
 from ceramic_pipeline.resources.pinning import PinningResource
 from ceramic_pipeline.resources.postgres import PostgresResource
 from ceramic_pipeline.resources.signer import SignerResource
-from ceramic_pipeline.settings import Settings
+from ceramic_pipeline.settings import ConfigError, Settings
 
 
 def _secret(environ: Mapping[str, str], name: str) -> dg.EnvVar | str:
-    """An EnvVar when set (resolved at launch, never stored in run config), else empty."""
-    return dg.EnvVar(name) if environ.get(name) else ""
+    """An EnvVar when set (resolved at launch, never stored in run config), else empty.
+
+    An EnvVar is read from the *process* environment when a run launches, so an explicit
+    mapping that disagrees with os.environ would be silently ignored; refuse it instead
+    (a literal value would be written into Dagster's stored run snapshot).
+    """
+    if not environ.get(name):
+        return ""
+    if os.environ.get(name) != environ[name]:
+        raise ConfigError(
+            f"{name} is resolved from the process environment when a run launches; "
+            f"set it in os.environ (the given mapping's value differs)"
+        )
+    return dg.EnvVar(name)
 
 
 def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg.ConfigurableResource]:

@@ -89,3 +89,20 @@ def test_encode_decode_round_trip(value):
     data = codec.encode(value)
     assert codec.decode(data) == value
     assert codec.encode(codec.decode(data)) == data
+
+
+def test_fixed_frames_equal_the_generic_encoding():
+    from ceramic_pipeline.ceramic.car import encode_car
+    from ceramic_pipeline.ceramic.events import envelope_bytes
+
+    cid = CID.for_block(DAG_CBOR, b"p")
+    generic = codec.encode({"payload": cid.bytes, "signatures": [{"protected": b'{"alg":"EdDSA"}', "signature": bytes(64)}]})
+    assert envelope_bytes(cid, b'{"alg":"EdDSA"}', bytes(64)) == generic
+    header = codec.encode({"roots": [cid], "version": 1})
+    assert encode_car([cid], []) == bytes([len(header)]) + header
+
+
+def test_integers_containing_the_link_tag_bytes_still_encode_as_integers():
+    value = {"n": 0xD82A, "f": -0xD82A00}
+    data = codec.encode(value)
+    assert b"\xd8\x2a" in data and codec.decode(data) == value

@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 HERE = Path(__file__).resolve().parent
 HARNESS = HERE / "harness.mjs"
@@ -45,7 +45,8 @@ class SDKHarness:
         self._timeout = timeout
         self._next_id = 0
         self._buffer = bytearray()
-        self._stderr = tempfile.TemporaryFile()
+        # node's stderr, kept for error messages; lives as long as the process (closed in close())
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115
         self._proc = subprocess.Popen(
             ["node", str(HARNESS)], cwd=HERE, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr
         )
@@ -104,7 +105,7 @@ class SDKHarness:
         self._proc.stdout.close()
         self._stderr.close()
 
-    def __enter__(self) -> SDKHarness:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

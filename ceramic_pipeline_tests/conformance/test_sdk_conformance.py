@@ -22,11 +22,27 @@ from ceramic_pipeline.ceramic import codec
 from ceramic_pipeline.ceramic.car import encode_car
 from ceramic_pipeline.ceramic.cid import CID, DAG_JOSE
 from ceramic_pipeline.ceramic.did import DIDKey
-from ceramic_pipeline.ceramic.events import Event, data_event, init_header, signed_init_event
+from ceramic_pipeline.ceramic.events import (
+    Event,
+    data_event,
+    init_header,
+    signed_init_event,
+)
 from ceramic_pipeline.ceramic.identifiers import CommitID, StreamID
-from ceramic_pipeline.ceramic.model import mid_stream_id, model_init_event, model_stream_id, set_init_event, set_unique
+from ceramic_pipeline.ceramic.model import (
+    mid_stream_id,
+    model_init_event,
+    model_stream_id,
+    set_init_event,
+    set_unique,
+)
 from ceramic_pipeline.ceramic.patch import diff
-from ceramic_pipeline.ceramic.verify import ControllerError, SignatureError, check_chain, decode_event
+from ceramic_pipeline.ceramic.verify import (
+    ControllerError,
+    SignatureError,
+    check_chain,
+    decode_event,
+)
 from ceramic_pipeline_tests.conformance import strategies as s
 from ceramic_pipeline_tests.conformance.sdk_harness import SDKHarness
 

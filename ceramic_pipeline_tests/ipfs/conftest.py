@@ -37,7 +37,9 @@ def ipfs_api_url(tmp_path_factory) -> Iterator[str]:
     """Start js-ipfs 0.66 (Kubo RPC compatible) on a temp repo; yield its API URL."""
     jsipfs = JSIPFS_DIR / "node_modules" / ".bin" / "jsipfs"
     if not jsipfs.exists():
-        pytest.fail(f"js-ipfs is not installed: run `npm ci` in {JSIPFS_DIR}", pytrace=False)
+        pytest.fail(
+            f"js-ipfs is not installed: run `npm ci` in {JSIPFS_DIR}", pytrace=False
+        )
     work = tmp_path_factory.mktemp("jsipfs")
     config = work / "config.json"
     config.write_text(json.dumps(DAEMON_CONFIG))
@@ -45,14 +47,24 @@ def ipfs_api_url(tmp_path_factory) -> Iterator[str]:
     env = {**os.environ, "IPFS_PATH": str(work / "repo"), "NODE_OPTIONS": node_options}
     init = subprocess.run(
         [str(jsipfs), "init", "--emptyRepo", str(config)],
-        env=env, capture_output=True, text=True, timeout=READY_TIMEOUT_SECONDS,
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=READY_TIMEOUT_SECONDS,
     )
     if init.returncode != 0:
-        pytest.fail(f"jsipfs init failed ({init.returncode}): {init.stdout}{init.stderr}", pytrace=False)
+        pytest.fail(
+            f"jsipfs init failed ({init.returncode}): {init.stdout}{init.stderr}",
+            pytrace=False,
+        )
     log_path = work / "daemon.log"
     with log_path.open("wb") as log:
         daemon = subprocess.Popen(
-            [str(jsipfs), "daemon", "--offline"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [str(jsipfs), "daemon", "--offline"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield f"http://127.0.0.1:{_wait_for_api_port(daemon, log_path)}"
@@ -70,14 +82,24 @@ def _wait_for_api_port(daemon: subprocess.Popen, log_path: Path) -> int:
     while time.monotonic() < deadline:
         text = log_path.read_text(errors="replace")
         if "Daemon is ready" in text:
-            match = re.search(r"HTTP API listening on /ip4/127\.0\.0\.1/tcp/(\d+)", text)
+            match = re.search(
+                r"HTTP API listening on /ip4/127\.0\.0\.1/tcp/(\d+)", text
+            )
             if match:
                 return int(match.group(1))
-            pytest.fail(f"js-ipfs ready but no API address in its log:\n{text}", pytrace=False)
+            pytest.fail(
+                f"js-ipfs ready but no API address in its log:\n{text}", pytrace=False
+            )
         if daemon.poll() is not None:
-            pytest.fail(f"js-ipfs daemon exited with {daemon.returncode}:\n{text[-3000:]}", pytrace=False)
+            pytest.fail(
+                f"js-ipfs daemon exited with {daemon.returncode}:\n{text[-3000:]}",
+                pytrace=False,
+            )
         time.sleep(0.2)
-    pytest.fail(f"js-ipfs not ready after {READY_TIMEOUT_SECONDS} s:\n{log_path.read_text()[-3000:]}", pytrace=False)
+    pytest.fail(
+        f"js-ipfs not ready after {READY_TIMEOUT_SECONDS} s:\n{log_path.read_text()[-3000:]}",
+        pytrace=False,
+    )
 
 
 @pytest.fixture

@@ -18,23 +18,41 @@ from ceramic_pipeline.ipfs.retry import RetryPolicy, parse_retry_after
 
 def test_embedded_is_the_default(tmp_path):
     service = pinning_service_from_env({}, tmp_path)
-    assert isinstance(service, EmbeddedBlockstore) and service.root.is_relative_to(tmp_path)
+    assert isinstance(service, EmbeddedBlockstore) and service.root.is_relative_to(
+        tmp_path
+    )
 
 
 def test_local_uses_ipfs_api_url(tmp_path):
     service = pinning_service_from_env({"IPFS_PINNING_SERVICE": "local"}, tmp_path)
-    assert isinstance(service, KuboPinningService) and service.api_url == "http://localhost:5001"
-    custom = pinning_service_from_env({"IPFS_PINNING_SERVICE": "local", "IPFS_API_URL": "http://127.0.0.1:9/"}, tmp_path)
+    assert (
+        isinstance(service, KuboPinningService)
+        and service.api_url == "http://localhost:5001"
+    )
+    custom = pinning_service_from_env(
+        {"IPFS_PINNING_SERVICE": "local", "IPFS_API_URL": "http://127.0.0.1:9/"},
+        tmp_path,
+    )
     assert custom.api_url == "http://127.0.0.1:9"
 
 
 def test_pinata_jwt_selects_v3_and_keys_select_v1(tmp_path):
-    v3 = pinning_service_from_env({"IPFS_PINNING_SERVICE": "pinata", "PINATA_JWT": "j"}, tmp_path)
+    v3 = pinning_service_from_env(
+        {"IPFS_PINNING_SERVICE": "pinata", "PINATA_JWT": "j"}, tmp_path
+    )
     v1 = pinning_service_from_env(
-        {"IPFS_PINNING_SERVICE": "pinata", "PINATA_API_KEY": "k", "PINATA_API_SECRET": "secret-value-42"}, tmp_path
+        {
+            "IPFS_PINNING_SERVICE": "pinata",
+            "PINATA_API_KEY": "k",
+            "PINATA_API_SECRET": "secret-value-42",
+        },
+        tmp_path,
     )
     assert isinstance(v3, PinataPinningService) and v3.api_version == 3
-    assert v3.uploads_url == "https://uploads.pinata.cloud" and v3.api_url == "https://api.pinata.cloud"
+    assert (
+        v3.uploads_url == "https://uploads.pinata.cloud"
+        and v3.api_url == "https://api.pinata.cloud"
+    )
     assert v1.api_version == 1 and "secret-value-42" not in repr(v1)
 
 
@@ -42,9 +60,18 @@ def test_pinata_jwt_selects_v3_and_keys_select_v1(tmp_path):
     ("env", "message"),
     [
         ({"IPFS_PINNING_SERVICE": "pinata"}, "PINATA_JWT"),
-        ({"IPFS_PINNING_SERVICE": "pinata", "PINATA_API_KEY": "k"}, "PINATA_API_SECRET"),
-        ({"IPFS_PINNING_SERVICE": "pinata", "PINATA_API_SECRET": "s"}, "PINATA_API_KEY"),
-        ({"IPFS_PINNING_SERVICE": "web3storage"}, "IPFS_PINNING_SERVICE must be one of"),
+        (
+            {"IPFS_PINNING_SERVICE": "pinata", "PINATA_API_KEY": "k"},
+            "PINATA_API_SECRET",
+        ),
+        (
+            {"IPFS_PINNING_SERVICE": "pinata", "PINATA_API_SECRET": "s"},
+            "PINATA_API_KEY",
+        ),
+        (
+            {"IPFS_PINNING_SERVICE": "web3storage"},
+            "IPFS_PINNING_SERVICE must be one of",
+        ),
         ({"IPFS_FALLBACK_SERVICE": "embedded"}, "must differ"),
         ({"IPFS_RETRY_MAX_ATTEMPTS": "0"}, "IPFS_RETRY_MAX_ATTEMPTS"),
         ({"PIN_THRESHOLD_BYTES": "lots"}, "PIN_THRESHOLD_BYTES"),
@@ -59,17 +86,25 @@ def test_bad_configuration_is_a_one_line_error(tmp_path, env, message):
 
 def test_missing_fallback_credentials_are_reported_too(tmp_path):
     with pytest.raises(PinningConfigError, match="PINATA_JWT"):
-        pinning_service_from_env({"IPFS_PINNING_SERVICE": "local", "IPFS_FALLBACK_SERVICE": "pinata"}, tmp_path)
+        pinning_service_from_env(
+            {"IPFS_PINNING_SERVICE": "local", "IPFS_FALLBACK_SERVICE": "pinata"},
+            tmp_path,
+        )
 
 
 def test_fallback_wraps_primary(tmp_path):
-    service = pinning_service_from_env({"IPFS_PINNING_SERVICE": "local", "IPFS_FALLBACK_SERVICE": "embedded"}, tmp_path)
+    service = pinning_service_from_env(
+        {"IPFS_PINNING_SERVICE": "local", "IPFS_FALLBACK_SERVICE": "embedded"}, tmp_path
+    )
     assert isinstance(service, FallbackPinningService)
     assert (service.primary.name, service.fallback.name) == ("local", "embedded")
 
 
 def test_threshold_counts_utf8_bytes():
-    assert pin_threshold_bytes({}) == 16384 and pin_threshold_bytes({"PIN_THRESHOLD_BYTES": "10"}) == 10
+    assert (
+        pin_threshold_bytes({}) == 16384
+        and pin_threshold_bytes({"PIN_THRESHOLD_BYTES": "10"}) == 10
+    )
     assert needs_pinning("é" * 8192, 16384)  # 8192 characters, 16384 bytes
     assert not needs_pinning("e" * 16383, 16384)
 
@@ -86,5 +121,10 @@ def test_backoff_grows_with_jitter_and_is_capped():
 def test_retry_after_accepts_seconds_and_http_dates():
     now = datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
     assert parse_retry_after("30") == 30.0
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now=now) == 90.0
+    assert (
+        parse_retry_after(
+            format_datetime(now + timedelta(seconds=90), usegmt=True), now=now
+        )
+        == 90.0
+    )
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None

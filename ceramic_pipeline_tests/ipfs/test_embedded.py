@@ -3,7 +3,12 @@ import random
 
 import pytest
 
-from ceramic_pipeline.ipfs import ContentIntegrityError, ContentNotFoundError, EmbeddedBlockstore, file_cid
+from ceramic_pipeline.ipfs import (
+    ContentIntegrityError,
+    ContentNotFoundError,
+    EmbeddedBlockstore,
+    file_cid,
+)
 
 SMALL = b"a chunk of text " * 1500  # ~24 KB: one raw block
 LARGE = random.Random(7).randbytes(700 * 1024)  # three leaves under a dag-pb root
@@ -42,7 +47,9 @@ def test_same_content_is_stored_once(store):
     mtimes = [p.stat().st_mtime_ns for p in files]
     second = store.pin(LARGE, "two")
     assert second == first  # the original record, pinned_at included
-    assert _block_files(store) == files and [p.stat().st_mtime_ns for p in files] == mtimes
+    assert (
+        _block_files(store) == files and [p.stat().st_mtime_ns for p in files] == mtimes
+    )
     assert len(files) == 4
 
 
@@ -74,4 +81,9 @@ def test_missing_leaf_of_multi_block_content_is_reported(store):
 
 def test_health_reports_the_folder(store):
     store.pin(SMALL, "x")
-    assert store.health() == {"service": "embedded", "ok": True, "path": str(store.root), "pins": 1}
+    assert store.health() == {
+        "service": "embedded",
+        "ok": True,
+        "path": str(store.root),
+        "pins": 1,
+    }

@@ -8,7 +8,13 @@ import pytest
 from prometheus_client import REGISTRY
 
 from ceramic_pipeline.ceramic.cid import CID
-from ceramic_pipeline.ipfs import ContentNotFoundError, KuboPinningService, PinningUnavailableError, RetryPolicy, file_cid
+from ceramic_pipeline.ipfs import (
+    ContentNotFoundError,
+    KuboPinningService,
+    PinningUnavailableError,
+    RetryPolicy,
+    file_cid,
+)
 
 pytestmark = pytest.mark.slow  # starts an external daemon (see pyproject markers)
 
@@ -22,7 +28,9 @@ def sent():
 
 @pytest.fixture
 def local(ipfs_api_url, sent):
-    client = httpx.Client(timeout=60, event_hooks={"request": [lambda r: sent.append(r.url.path)]})
+    client = httpx.Client(
+        timeout=60, event_hooks={"request": [lambda r: sent.append(r.url.path)]}
+    )
     yield KuboPinningService(ipfs_api_url, client=client)
     client.close()
 
@@ -31,10 +39,14 @@ def local(ipfs_api_url, sent):
 def test_local_cid_equals_the_daemons_and_the_pin_is_listed(ipfs_api_url, local, size):
     content = random.Random(size).randbytes(size)
     expected = file_cid(content)  # computed here, before the daemon sees the bytes
-    record = local.pin(content, f"random-{size}")  # raises CIDMismatchError if the daemon disagrees
+    record = local.pin(
+        content, f"random-{size}"
+    )  # raises CIDMismatchError if the daemon disagrees
     assert record.cid == expected and record.service == "local" and record.size == size
     # Ask the daemon directly, independent of our client: it lists the pin (in base58btc).
-    listed = httpx.post(f"{ipfs_api_url}/api/v0/pin/ls", params={"arg": str(expected)}).json()["Keys"]
+    listed = httpx.post(
+        f"{ipfs_api_url}/api/v0/pin/ls", params={"arg": str(expected)}
+    ).json()["Keys"]
     assert [CID.from_string(key) for key in listed] == [expected]
     assert local.is_pinned(expected)
     assert local.fetch(expected) == content
@@ -72,10 +84,23 @@ def test_unreachable_node_exhausts_retries_and_counts_failures():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     sleeps = []
-    down = KuboPinningService(f"http://127.0.0.1:{port}", policy=RetryPolicy(max_attempts=3, sleep=sleeps.append))
-    before = REGISTRY.get_sample_value("ceramic_ipfs_pin_failures_total", {"service": "local"}) or 0.0
+    down = KuboPinningService(
+        f"http://127.0.0.1:{port}",
+        policy=RetryPolicy(max_attempts=3, sleep=sleeps.append),
+    )
+    before = (
+        REGISTRY.get_sample_value(
+            "ceramic_ipfs_pin_failures_total", {"service": "local"}
+        )
+        or 0.0
+    )
     with pytest.raises(PinningUnavailableError, match="ConnectError"):
         down.pin(b"x" * 20_000, "chunk")
     assert len(sleeps) == 2
-    assert REGISTRY.get_sample_value("ceramic_ipfs_pin_failures_total", {"service": "local"}) == before + 3
+    assert (
+        REGISTRY.get_sample_value(
+            "ceramic_ipfs_pin_failures_total", {"service": "local"}
+        )
+        == before + 3
+    )
     assert down.health()["ok"] is False

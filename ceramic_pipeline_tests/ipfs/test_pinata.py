@@ -18,12 +18,19 @@ from ceramic_pipeline.ipfs import (
     pinning_service_from_env,
 )
 
-CHUNK = "Ünïcode chunk text, long enough to be pinned. ".encode() * 400  # ~19 KB, one block
+CHUNK = (
+    "Ünïcode chunk text, long enough to be pinned. ".encode() * 400
+)  # ~19 KB, one block
 LARGE = random.Random(3).randbytes(600 * 1024)  # three leaves, dag-pb root
 
 
 def failures(service: str) -> float:
-    return REGISTRY.get_sample_value("ceramic_ipfs_pin_failures_total", {"service": service}) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "ceramic_ipfs_pin_failures_total", {"service": service}
+        )
+        or 0.0
+    )
 
 
 @pytest.fixture
@@ -33,17 +40,33 @@ def sleeps():
 
 @pytest.fixture
 def policy(sleeps):
-    return RetryPolicy(max_attempts=4, base_delay=1.0, max_delay=8.0, sleep=sleeps.append, random=lambda: 0.5)
+    return RetryPolicy(
+        max_attempts=4,
+        base_delay=1.0,
+        max_delay=8.0,
+        sleep=sleeps.append,
+        random=lambda: 0.5,
+    )
 
 
 def v3_service(pinata, policy, **overrides):
-    options = {"jwt": pinata.jwt, "api_url": pinata.url, "uploads_url": pinata.url, "policy": policy}
+    options = {
+        "jwt": pinata.jwt,
+        "api_url": pinata.url,
+        "uploads_url": pinata.url,
+        "policy": policy,
+    }
     return PinataPinningService(**{**options, **overrides})
 
 
 def v1_service(pinata, policy, **overrides):
-    options = {"api_key": pinata.api_key, "api_secret": pinata.api_secret, "api_url": pinata.url,
-               "uploads_url": pinata.url, "policy": policy}
+    options = {
+        "api_key": pinata.api_key,
+        "api_secret": pinata.api_secret,
+        "api_url": pinata.url,
+        "uploads_url": pinata.url,
+        "policy": policy,
+    }
     return PinataPinningService(**{**options, **overrides})
 
 
@@ -52,10 +75,16 @@ def test_v3_upload_with_jwt(pinata, policy, content):
     service = v3_service(pinata, policy)
     record = service.pin(content, "chunk-1.txt")
     assert record.cid == file_cid(content)
-    assert (record.service, record.status, record.size) == ("pinata", "pinned", len(content))
+    assert (record.service, record.status, record.size) == (
+        "pinata",
+        "pinned",
+        len(content),
+    )
     [stored] = pinata.active_pins("v3:public")
     assert stored.cid == record.cid and stored.name == "chunk-1.txt"
-    assert pinata.upload_forms == [{"network": "public", "name": "chunk-1.txt", "cid_version": "v1"}]
+    assert pinata.upload_forms == [
+        {"network": "public", "name": "chunk-1.txt", "cid_version": "v1"}
+    ]
     assert pinata.uploads() == [("POST", "/v3/files")]
     assert service.is_pinned(record.cid)
     assert service.health()["ok"] is True
@@ -69,12 +98,19 @@ def test_v1_upload_with_api_key_and_secret(pinata, policy, content):
     [stored] = pinata.active_pins("v1")
     assert stored.cid == record.cid
     form = pinata.upload_forms[0]
-    assert json.loads(form["pinataOptions"]) == {"cidVersion": 1}  # stringified JSON, CIDv1 asked
+    assert json.loads(form["pinataOptions"]) == {
+        "cidVersion": 1
+    }  # stringified JSON, CIDv1 asked
     assert json.loads(form["pinataMetadata"]) == {"name": "chunk-1.txt"}
     assert pinata.uploads() == [("POST", "/pinning/pinFileToIPFS")]
     assert service.is_pinned(str(record.cid))
-    assert service.health() == {"service": "pinata", "api_version": 1, "url": pinata.url, "ok": True,
-                                "message": "Congratulations! You are communicating with the Pinata API!"}
+    assert service.health() == {
+        "service": "pinata",
+        "api_version": 1,
+        "url": pinata.url,
+        "ok": True,
+        "message": "Congratulations! You are communicating with the Pinata API!",
+    }
 
 
 def test_bad_jwt_fails_fast_naming_the_variable(pinata, policy, sleeps):
@@ -87,7 +123,11 @@ def test_bad_jwt_fails_fast_naming_the_variable(pinata, policy, sleeps):
     assert sleeps == [] and len(pinata.requests) == 1  # no retry
     assert failures("pinata") == before + 1
     health = service.health()
-    assert health["ok"] is False and "PINATA_JWT" in health["error"] and secret not in str(health)
+    assert (
+        health["ok"] is False
+        and "PINATA_JWT" in health["error"]
+        and secret not in str(health)
+    )
 
 
 def test_bad_api_secret_names_the_key_variables(pinata, policy):
@@ -95,18 +135,26 @@ def test_bad_api_secret_names_the_key_variables(pinata, policy):
         v1_service(pinata, policy, api_secret="nope").pin(CHUNK, "chunk.txt")
 
 
-def test_429_storm_then_success_backs_off_and_honours_retry_after(pinata, policy, sleeps):
+def test_429_storm_then_success_backs_off_and_honours_retry_after(
+    pinata, policy, sleeps
+):
     pinata.inject(429, times=2, method="POST", path="/v3/files")
     pinata.inject(429, times=1, method="POST", path="/v3/files", retry_after="7")
     before = failures("pinata")
     record = v3_service(pinata, policy).pin(CHUNK, "chunk.txt")
     assert record.cid == file_cid(CHUNK)
-    assert sleeps == [0.75, 1.5, 7.0]  # jittered backoff 1 s, 2 s ceilings, then the server's 7 s
+    assert sleeps == [
+        0.75,
+        1.5,
+        7.0,
+    ]  # jittered backoff 1 s, 2 s ceilings, then the server's 7 s
     assert failures("pinata") == before + 3
     assert len(pinata.uploads()) == 4
 
 
-def test_5xx_past_budget_falls_back_and_record_names_fallback(pinata, policy, sleeps, tmp_path):
+def test_5xx_past_budget_falls_back_and_record_names_fallback(
+    pinata, policy, sleeps, tmp_path
+):
     env = {
         "IPFS_PINNING_SERVICE": "pinata",
         "IPFS_FALLBACK_SERVICE": "embedded",
@@ -119,7 +167,10 @@ def test_5xx_past_budget_falls_back_and_record_names_fallback(pinata, policy, sl
     before = failures("pinata")
     record = service.pin(CHUNK, "chunk.txt")
     assert record.service == "embedded" and record.cid == file_cid(CHUNK)
-    assert len(pinata.uploads()) == policy.max_attempts and len(sleeps) == policy.max_attempts - 1
+    assert (
+        len(pinata.uploads()) == policy.max_attempts
+        and len(sleeps) == policy.max_attempts - 1
+    )
     assert failures("pinata") == before + policy.max_attempts
     assert pinata.active_pins() == []
     assert service.is_pinned(record.cid) and service.fetch(record.cid) == CHUNK
@@ -153,16 +204,31 @@ def test_already_pinned_content_is_not_uploaded_again(pinata, policy, make):
 def test_standin_flags_duplicates_like_pinata(pinata):
     auth = {"Authorization": f"Bearer {pinata.jwt}"}
     answers = [
-        httpx.post(f"{pinata.url}/pinning/pinFileToIPFS", headers=auth, files={"file": ("x", b"same")},
-                   data={"pinataOptions": '{"cidVersion":1}'}).json()
+        httpx.post(
+            f"{pinata.url}/pinning/pinFileToIPFS",
+            headers=auth,
+            files={"file": ("x", b"same")},
+            data={"pinataOptions": '{"cidVersion":1}'},
+        ).json()
         for _ in range(2)
     ]
     assert [a["isDuplicate"] for a in answers] == [False, True]
-    v3 = [httpx.post(f"{pinata.url}/v3/files", headers=auth, files={"file": ("x", b"same")},
-                     data={"network": "public"}).json()["data"] for _ in range(2)]
+    v3 = [
+        httpx.post(
+            f"{pinata.url}/v3/files",
+            headers=auth,
+            files={"file": ("x", b"same")},
+            data={"network": "public"},
+        ).json()["data"]
+        for _ in range(2)
+    ]
     assert [a["is_duplicate"] for a in v3] == [False, True]
     # Without cidVersion the legacy API answers CIDv0.
-    legacy = httpx.post(f"{pinata.url}/pinning/pinFileToIPFS", headers=auth, files={"file": ("y", b"other")})
+    legacy = httpx.post(
+        f"{pinata.url}/pinning/pinFileToIPFS",
+        headers=auth,
+        files={"file": ("y", b"other")},
+    )
     assert legacy.json()["IpfsHash"].startswith("Qm")
 
 
@@ -174,7 +240,9 @@ def test_cid_mismatch_is_an_error_and_nothing_stays_pinned(pinata, policy, make)
     with pytest.raises(CIDMismatchError, match=str(file_cid(CHUNK))):
         service.pin(CHUNK, "chunk.txt")
     assert failures("pinata") == before + 1
-    assert len(pinata.pins) == 1 and pinata.active_pins() == []  # the wrong pin was removed
+    assert (
+        len(pinata.pins) == 1 and pinata.active_pins() == []
+    )  # the wrong pin was removed
     assert not service.is_pinned(file_cid(CHUNK))
 
 
@@ -186,3 +254,19 @@ def test_fetch_goes_through_the_gateway_when_configured(pinata, policy):
         service.fetch(file_cid(b"unknown"))
     with pytest.raises(NotImplementedError, match="PINATA_GATEWAY_URL"):
         v3_service(pinata, policy).fetch(record.cid)
+
+
+def test_rejected_credentials_are_not_hidden_behind_the_fallback(
+    pinata, policy, tmp_path
+):
+    env = {
+        "IPFS_PINNING_SERVICE": "pinata",
+        "IPFS_FALLBACK_SERVICE": "embedded",
+        "PINATA_JWT": "expired-token",
+        "PINATA_API_URL": pinata.url,
+        "PINATA_UPLOADS_URL": pinata.url,
+    }
+    service = pinning_service_from_env(env, tmp_path, policy=policy)
+    with pytest.raises(PinningAuthError, match="PINATA_JWT"):
+        service.pin(CHUNK, "chunk.txt")
+    assert not service.fallback.is_pinned(file_cid(CHUNK))

@@ -1,15 +1,33 @@
 import pytest
 
-from ceramic_pipeline.ceramic.cid import DAG_PB, RAW, CID
-from ceramic_pipeline.ipfs.dagpb import PBLink, PBNode, decode_node, decode_unixfs, encode_node
+from ceramic_pipeline.ceramic.cid import CID, DAG_PB, RAW
+from ceramic_pipeline.ipfs.dagpb import (
+    PBLink,
+    PBNode,
+    decode_node,
+    decode_unixfs,
+    encode_node,
+)
 from ceramic_pipeline.ipfs.errors import ContentIntegrityError
-from ceramic_pipeline.ipfs.unixfs import CHUNK_SIZE, MAX_LINKS, assemble, file_cid, import_file
+from ceramic_pipeline.ipfs.unixfs import (
+    CHUNK_SIZE,
+    MAX_LINKS,
+    assemble,
+    file_cid,
+    import_file,
+)
 
 
 def test_known_cids_match_ipfs_add():
     # Published values for "hello world": raw-leaf CIDv1 and the classic CIDv0.
-    assert str(file_cid(b"hello world")) == "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
-    assert str(import_file(b"hello world", cid_version=0).root) == "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
+    assert (
+        str(file_cid(b"hello world"))
+        == "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+    )
+    assert (
+        str(import_file(b"hello world", cid_version=0).root)
+        == "Qmf412jQZiuVUtdgnB36FXFX7xg5V6KEbSJ4dpQuhkLyfD"
+    )
 
 
 def test_single_chunk_is_one_raw_block_and_two_chunks_get_a_dag_pb_root():
@@ -29,7 +47,14 @@ def test_balanced_layout_caps_links_per_node():
     imported = import_file(content)
     root = decode_node(imported.blocks[-1].data)
     assert len(root.links) == 2
-    assert len(decode_node(next(b.data for b in imported.blocks if b.cid == root.links[0].cid)).links) == MAX_LINKS
+    assert (
+        len(
+            decode_node(
+                next(b.data for b in imported.blocks if b.cid == root.links[0].cid)
+            ).links
+        )
+        == MAX_LINKS
+    )
     blocks = {b.cid: b.data for b in imported.blocks}
     assert assemble(imported.root, blocks.__getitem__) == content
 
