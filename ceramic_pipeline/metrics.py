@@ -1,26 +1,57 @@
 """Prometheus metrics shared by every layer, defined once at module level.
 
-prometheus-client registers a metric name once per registry, so each metric lives
-here and the layers import it rather than defining their own.
+They live in the project's own ``REGISTRY`` so that a run can push exactly these (not the
+process collectors) to a Pushgateway: Dagster runs are short-lived processes that a
+Prometheus scrape would rarely catch alive.
 """
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+import logging
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, pushadd_to_gateway
+
+log = logging.getLogger(__name__)
+
+REGISTRY = CollectorRegistry()
 
 ceramic_streams_created_total = Counter(
     "ceramic_streams_created_total",
     "Ceramic streams created (genesis events accepted by the node).",
+    registry=REGISTRY,
 )
 
 ceramic_stream_creation_duration_seconds = Histogram(
     "ceramic_stream_creation_duration_seconds",
-    "Wall-clock time to create one Ceramic stream, from signing to the node's acceptance.",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    "Time from writing a stream's init event to the outbox until the node accepted it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 3600.0),
+    registry=REGISTRY,
 )
 
 ceramic_ipfs_pin_failures_total = Counter(
     "ceramic_ipfs_pin_failures_total",
     "Failed attempts to pin content (each retried or fatal attempt counts once).",
     ["service"],
+    registry=REGISTRY,
 )
+
+ceramic_outbox_events = Gauge(
+    "ceramic_outbox_events",
+    "Events in the outbox by status, as last seen by a publisher.",
+    ["status"],
+    registry=REGISTRY,
+)
+
+
+def push(job: str, environ: dict[str, str] | None = None) -> bool:
+    """Push this process's metrics to PROMETHEUS_PUSHGATEWAY_URL (if set); never fails the caller."""
+    url = (environ if environ is not None else os.environ).get("PROMETHEUS_PUSHGATEWAY_URL", "").strip()
+    if not url:
+        return False
+    try:
+        pushadd_to_gateway(url, job=job, registry=REGISTRY, timeout=5)
+    except OSError as exc:  # metrics must never break the pipeline
+        log.warning("could not push metrics to %s: %s", url, exc)
+        return False
+    return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import libipld
 
@@ -21,6 +22,12 @@ DAG_JOSE = 0x85
 SHA2_256 = 0x12
 
 CODEC_NAMES = {DAG_PB: "dag-pb", DAG_CBOR: "dag-cbor", RAW: "raw", DAG_JOSE: "dag-jose"}
+
+
+@lru_cache(maxsize=None)
+def _prefix(codec: int) -> bytes:
+    """``version 1 ‖ codec ‖ sha2-256 ‖ 32``: the part of a CIDv1 before the digest."""
+    return b"\x01" + varint.encode(codec) + b"\x12\x20"
 
 
 class CIDError(ValueError):
@@ -36,7 +43,7 @@ class CID:
     @classmethod
     def for_block(cls, codec: int, data: bytes) -> CID:
         """CIDv1 of ``data`` under ``codec`` with a sha2-256 multihash."""
-        return cls(b"\x01" + varint.encode(codec) + b"\x12\x20" + hashlib.sha256(data).digest())
+        return cls(_prefix(codec) + hashlib.sha256(data).digest())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CID:

@@ -74,8 +74,10 @@ def _generate(old: dict | list, new: dict | list, ops: list[dict[str, Any]], pat
 
 def diff(old: dict | None, new: dict | None) -> list[dict[str, Any]]:
     """Ops turning ``old`` into ``new`` (``None`` counts as ``{}``, as in the SDK)."""
+    if not old:  # what _generate yields for an empty old document, without the walk
+        return [{"op": "add", "path": f"/{_escape(k)}", "value": new[k]} for k in _keys(new or {})]
     ops: list[dict[str, Any]] = []
-    _generate(old or {}, new or {}, ops, "")
+    _generate(old, new or {}, ops, "")
     return ops
 
 

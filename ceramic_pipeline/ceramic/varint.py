@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 
+_SMALL = [bytes([i]) for i in range(128)]
+
+
 def encode(value: int) -> bytes:
+    if 0 <= value < 128:  # every codec byte and most block lengths: no loop
+        return _SMALL[value]
     if value < 0:
         raise ValueError("varint must be non-negative")
     out = bytearray()

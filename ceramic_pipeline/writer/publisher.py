@@ -48,20 +48,24 @@ def publish_outbox(
     report = PublishReport()
     with connect() as conn, ThreadPoolExecutor(max_workers=client.max_in_flight) as pool:
         while True:
-            ready = outbox.pending_events(conn, limit=batch_size)
-            conn.commit()
-            if not ready:
-                break
-            models = [e for e in ready if _is_model(e.stream_id)]
-            others = [e for e in ready if not _is_model(e.stream_id)]
-            outcomes = [(e, _post(client, e)) for e in models]  # models first, one by one
-            if all(err is None for _, err in outcomes):
-                outcomes += list(zip(others, pool.map(lambda e: _post(client, e), others)))
-            progressed = _record(conn, outcomes, report)
-            conn.commit()
+            # The batch stays locked until its outcomes are recorded, so a publisher running at
+            # the same time (schedule vs. asset) skips these events instead of posting them twice.
+            with conn.transaction():
+                ready = outbox.pending_events(conn, limit=batch_size, lock=True)
+                if not ready:
+                    break
+                models = [e for e in ready if _is_model(e.stream_id)]
+                others = [e for e in ready if not _is_model(e.stream_id)]
+                outcomes = [(e, _post(client, e)) for e in models]  # models first, one by one
+                if all(err is None for _, err in outcomes):
+                    outcomes += list(zip(others, pool.map(lambda e: _post(client, e), others)))
+                progressed = _record(conn, outcomes, report)
             if not progressed:  # everything failed transiently: the node is down; retry next run
                 break
-        report.pending = outbox.status_counts(conn)["pending"]
+        counts = outbox.status_counts(conn)
+        report.pending = counts["pending"]
+        for status, count in counts.items():
+            metrics.ceramic_outbox_events.labels(status=status).set(count)
     return report
 
 

@@ -42,3 +42,13 @@ def test_unchanged_document_needs_no_ops():
 def test_bad_patch_is_a_clear_error():
     with pytest.raises(PatchError):
         apply({}, [{"op": "remove", "path": "/missing"}])
+
+
+@given(json_docs)
+@settings(max_examples=200, deadline=None)
+def test_diff_from_nothing_equals_the_general_walk(new):
+    from ceramic_pipeline.ceramic.patch import _generate
+
+    ops: list = []
+    _generate({}, new, ops, "")
+    assert diff(None, new) == diff({}, new) == ops

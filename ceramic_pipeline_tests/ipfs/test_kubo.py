@@ -5,7 +5,7 @@ import socket
 
 import httpx
 import pytest
-from prometheus_client import REGISTRY
+from ceramic_pipeline.metrics import REGISTRY
 
 from ceramic_pipeline.ceramic.cid import CID
 from ceramic_pipeline.ipfs import (

@@ -5,7 +5,7 @@ import random
 
 import httpx
 import pytest
-from prometheus_client import REGISTRY
+from ceramic_pipeline.metrics import REGISTRY
 
 from ceramic_pipeline.ipfs import (
     CIDMismatchError,
