@@ -19,6 +19,7 @@ indefinite lengths and foreign tags in one rule.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import cbor2
@@ -101,6 +102,12 @@ def _tag_hook(tag: cbor2.CBORTag, _immutable: bool) -> Any:
     return CID.from_bytes(raw[1:])
 
 
+@lru_cache(maxsize=4096)
+def _key(key: str) -> bytes:
+    """An encoded map key; protocol maps reuse a handful of keys."""
+    return libipld.encode_dag_cbor(key)
+
+
 def _header(major: int, length: int) -> bytes:
     if length < 24:
         return bytes([major << 5 | length])
@@ -118,7 +125,7 @@ def _encode_framed(value: Any) -> bytes:
     if isinstance(value, dict):
         if not all(isinstance(k, str) for k in value):
             raise DagCborError("cannot encode as DAG-CBOR: map keys must be strings")
-        encoded = sorted((libipld.encode_dag_cbor(k), k) for k in value)  # same length-first order
+        encoded = sorted((_key(k), k) for k in value)  # encoded-bytes order is the length-first order
         parts = [_header(5, len(encoded))]
         for key_bytes, key in encoded:
             parts += (key_bytes, _encode(value[key]))
