@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, pushadd_to_gateway
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, push_to_gateway
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +37,27 @@ ceramic_ipfs_pin_failures_total = Counter(
     registry=REGISTRY,
 )
 
-ceramic_outbox_events = Gauge(
-    "ceramic_outbox_events",
-    "Events in the outbox by status, as last seen by a publisher.",
-    ["status"],
+ceramic_outbox_pending = Gauge(
+    "ceramic_outbox_pending",
+    "Events waiting in the outbox, as last seen by a publisher.",
     registry=REGISTRY,
 )
 
+JOB = "ceramic_pipeline"
 
-def push(job: str, environ: dict[str, str] | None = None) -> bool:
-    """Push this process's metrics to PROMETHEUS_PUSHGATEWAY_URL (if set); never fails the caller."""
+
+def push(instance: str, environ: Mapping[str, str] | None = None) -> bool:
+    """Push this process's metrics to PROMETHEUS_PUSHGATEWAY_URL (if set); never fails the caller.
+
+    ``instance`` must be unique per process (e.g. ``<run id>:<pid>``): the alert rules sum the
+    groups pushed in a window, and a push replaces only its own group, so pushing again from
+    the same process updates it rather than counting twice.
+    """
     url = (environ if environ is not None else os.environ).get("PROMETHEUS_PUSHGATEWAY_URL", "").strip()
     if not url:
         return False
     try:
-        pushadd_to_gateway(url, job=job, registry=REGISTRY, timeout=5)
+        push_to_gateway(url, job=JOB, grouping_key={"instance": instance}, registry=REGISTRY, timeout=5)
     except OSError as exc:  # metrics must never break the pipeline
         log.warning("could not push metrics to %s: %s", url, exc)
         return False

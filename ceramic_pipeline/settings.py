@@ -15,27 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ceramic_pipeline.ceramic.did import SEED_VARIABLE, DIDKey, generate_seed_base64, parse_seed_base64
+from ceramic_pipeline.envparse import ConfigError, env_int
 
 log = logging.getLogger(__name__)
 
 MAX_INLINE_TEXT_BYTES = 16384  # the DoclingChunk model's inline text limit
-
-
-class ConfigError(ValueError):
-    """A variable with an unusable value; the message names it and never echoes secrets."""
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigError(f"{name} must be between {low} and {high}, got {value}")
-    return value
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -70,17 +54,17 @@ class Settings:
         tokenizer = env.get("CHUNKER_TOKENIZER_PATH") or None
         if chunker == "hybrid" and not tokenizer:
             raise ConfigError("CHUNKER=hybrid needs CHUNKER_TOKENIZER_PATH (a local Hugging Face tokenizer folder)")
-        max_tokens = _int(env, "CHUNKER_MAX_TOKENS", 0, 0, 1_000_000) or None
+        max_tokens = env_int(env, "CHUNKER_MAX_TOKENS", 0, 0, 1_000_000) or None
         if chunker == "hybrid" and max_tokens is None:
             raise ConfigError("CHUNKER=hybrid needs CHUNKER_MAX_TOKENS (it is not detected offline)")
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL") or None,
             ceramic_url=(env.get("CERAMIC_URL") or "").rstrip("/") or None,
-            ceramic_timeout_s=_int(env, "CERAMIC_TIMEOUT", 60000, 1, 3_600_000) / 1000,
-            ceramic_batch_size=_int(env, "CERAMIC_BATCH_SIZE", 50, 1, 1000),
+            ceramic_timeout_s=env_int(env, "CERAMIC_TIMEOUT", 60000, 1, 3_600_000) / 1000,
+            ceramic_batch_size=env_int(env, "CERAMIC_BATCH_SIZE", 50, 1, 1000),
             inbox=Path(env["DOCLING_INBOX"]).expanduser() if env.get("DOCLING_INBOX") else data_dir / "inbox",
-            pin_threshold_bytes=_int(env, "PIN_THRESHOLD_BYTES", MAX_INLINE_TEXT_BYTES, 1, MAX_INLINE_TEXT_BYTES),
+            pin_threshold_bytes=env_int(env, "PIN_THRESHOLD_BYTES", MAX_INLINE_TEXT_BYTES, 1, MAX_INLINE_TEXT_BYTES),
             chunker=chunker,
             tokenizer_path=tokenizer,
             max_tokens=max_tokens,

@@ -5,8 +5,6 @@ and the :class:`PinningService` interface (``pin``, ``is_pinned``, ``fetch``, ``
 """
 
 from ceramic_pipeline.ipfs.config import (
-    needs_pinning,
-    pin_threshold_bytes,
     pinning_service_from_env,
 )
 from ceramic_pipeline.ipfs.embedded import EmbeddedBlockstore
@@ -44,7 +42,5 @@ __all__ = [
     "RetryPolicy",
     "file_cid",
     "import_file",
-    "needs_pinning",
-    "pin_threshold_bytes",
     "pinning_service_from_env",
 ]

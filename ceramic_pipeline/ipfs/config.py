@@ -4,8 +4,8 @@ Variables: IPFS_PINNING_SERVICE (pinata | local | embedded, default embedded),
 IPFS_FALLBACK_SERVICE (optional, same values), IPFS_API_URL (local, default
 http://localhost:5001), PINATA_JWT or PINATA_API_KEY + PINATA_API_SECRET,
 PINATA_API_URL, PINATA_UPLOADS_URL, PINATA_GATEWAY_URL (optional, for fetch),
-IPFS_RETRY_MAX_ATTEMPTS (default 5), IPFS_HTTP_TIMEOUT_SECONDS (default 60),
-PIN_THRESHOLD_BYTES (default 16384).
+IPFS_RETRY_MAX_ATTEMPTS (default 5), IPFS_HTTP_TIMEOUT_SECONDS (default 60).
+PIN_THRESHOLD_BYTES belongs to ceramic_pipeline.settings.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from ceramic_pipeline.envparse import env_int
 from ceramic_pipeline.ipfs.embedded import EmbeddedBlockstore
 from ceramic_pipeline.ipfs.errors import PinningConfigError
 from ceramic_pipeline.ipfs.fallback import FallbackPinningService
@@ -26,17 +27,7 @@ from ceramic_pipeline.ipfs.retry import RetryPolicy
 from ceramic_pipeline.ipfs.service import PinningService
 
 SERVICES = ("pinata", "local", "embedded")
-DEFAULT_PIN_THRESHOLD_BYTES = 16384
 EMBEDDED_SUBDIR = "ipfs-blockstore"
-
-
-def pin_threshold_bytes(environ: Mapping[str, str]) -> int:
-    return _positive_int(environ, "PIN_THRESHOLD_BYTES", DEFAULT_PIN_THRESHOLD_BYTES)
-
-
-def needs_pinning(text: str, threshold: int) -> bool:
-    """Chunks of ``threshold`` UTF-8 bytes or more are pinned."""
-    return len(text.encode("utf-8")) >= threshold
 
 
 def pinning_service_from_env(
@@ -50,7 +41,7 @@ def pinning_service_from_env(
             f"IPFS_FALLBACK_SERVICE must differ from IPFS_PINNING_SERVICE ({primary_kind})"
         )
     policy = policy or RetryPolicy(
-        max_attempts=_positive_int(environ, "IPFS_RETRY_MAX_ATTEMPTS", 5)
+        max_attempts=env_int(environ, "IPFS_RETRY_MAX_ATTEMPTS", 5)
     )
     primary = _build(primary_kind, environ, Path(data_dir), policy)
     if fallback_kind is None:
@@ -74,7 +65,7 @@ def _service_kind(environ: Mapping[str, str], variable: str) -> str | None:
 def _build(
     kind: str, environ: Mapping[str, str], data_dir: Path, policy: RetryPolicy
 ) -> PinningService:
-    timeout = float(_positive_int(environ, "IPFS_HTTP_TIMEOUT_SECONDS", 60))
+    timeout = float(env_int(environ, "IPFS_HTTP_TIMEOUT_SECONDS", 60))
     if kind == "embedded":
         return EmbeddedBlockstore(data_dir / EMBEDDED_SUBDIR)
     if kind == "local":
@@ -109,18 +100,3 @@ def _build(
         policy=policy,
         timeout=timeout,
     )
-
-
-def _positive_int(environ: Mapping[str, str], variable: str, default: int) -> int:
-    raw = environ.get(variable, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise PinningConfigError(
-            f"{variable} must be a positive integer (got {raw!r})"
-        ) from None
-    if value < 1:
-        raise PinningConfigError(f"{variable} must be a positive integer (got {raw!r})")
-    return value

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from ceramic_pipeline.envparse import ConfigError
+
 
 class PinningError(Exception):
     """Pinning or fetching content failed."""
 
 
-class PinningConfigError(PinningError, ValueError):
+class PinningConfigError(PinningError, ConfigError):
     """The environment does not describe a usable pinning setup."""
 
 

@@ -3,14 +3,14 @@ from email.utils import format_datetime
 
 import pytest
 
+from ceramic_pipeline.envparse import ConfigError
+
 from ceramic_pipeline.ipfs import (
     EmbeddedBlockstore,
     FallbackPinningService,
     KuboPinningService,
     PinataPinningService,
     PinningConfigError,
-    needs_pinning,
-    pin_threshold_bytes,
     pinning_service_from_env,
 )
 from ceramic_pipeline.ipfs.retry import RetryPolicy, parse_retry_after
@@ -74,13 +74,11 @@ def test_pinata_jwt_selects_v3_and_keys_select_v1(tmp_path):
         ),
         ({"IPFS_FALLBACK_SERVICE": "embedded"}, "must differ"),
         ({"IPFS_RETRY_MAX_ATTEMPTS": "0"}, "IPFS_RETRY_MAX_ATTEMPTS"),
-        ({"PIN_THRESHOLD_BYTES": "lots"}, "PIN_THRESHOLD_BYTES"),
     ],
 )
 def test_bad_configuration_is_a_one_line_error(tmp_path, env, message):
-    with pytest.raises(PinningConfigError, match=message) as excinfo:
+    with pytest.raises(ConfigError, match=message) as excinfo:
         pinning_service_from_env(env, tmp_path)
-        pin_threshold_bytes(env)
     assert "\n" not in str(excinfo.value)
 
 
@@ -98,15 +96,6 @@ def test_fallback_wraps_primary(tmp_path):
     )
     assert isinstance(service, FallbackPinningService)
     assert (service.primary.name, service.fallback.name) == ("local", "embedded")
-
-
-def test_threshold_counts_utf8_bytes():
-    assert (
-        pin_threshold_bytes({}) == 16384
-        and pin_threshold_bytes({"PIN_THRESHOLD_BYTES": "10"}) == 10
-    )
-    assert needs_pinning("é" * 8192, 16384)  # 8192 characters, 16384 bytes
-    assert not needs_pinning("e" * 16383, 16384)
 
 
 def test_backoff_grows_with_jitter_and_is_capped():

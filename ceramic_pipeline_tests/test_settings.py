@@ -1,0 +1,38 @@
+import pytest
+
+from ceramic_pipeline.envparse import ConfigError
+from ceramic_pipeline.settings import MAX_INLINE_TEXT_BYTES, Settings
+
+
+def test_defaults_are_the_embedded_setup(tmp_path):
+    s = Settings.from_env({"CERAMIC_PIPELINE_DATA": str(tmp_path)})
+    assert (s.database_url, s.ceramic_url) == (None, None)
+    assert s.inbox == tmp_path / "inbox" and s.pin_threshold_bytes == 16384
+    assert (s.ceramic_timeout_s, s.ceramic_batch_size, s.chunker) == (60.0, 50, "hierarchical")
+
+
+def test_data_dir_follows_dagster_home(tmp_path):
+    assert Settings.from_env({"DAGSTER_HOME": str(tmp_path)}).data_dir == tmp_path / "ceramic-pipeline"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"PIN_THRESHOLD_BYTES": "lots"}, "PIN_THRESHOLD_BYTES must be an integer"),
+        ({"PIN_THRESHOLD_BYTES": str(MAX_INLINE_TEXT_BYTES + 1)}, "between 1 and 16384"),
+        ({"CERAMIC_TIMEOUT": "0"}, "CERAMIC_TIMEOUT"),
+        ({"CERAMIC_BATCH_SIZE": "-1"}, "CERAMIC_BATCH_SIZE"),
+        ({"CHUNKER": "fancy"}, "CHUNKER must be"),
+        ({"CHUNKER": "hybrid"}, "CHUNKER_TOKENIZER_PATH"),
+        ({"CHUNKER": "hybrid", "CHUNKER_TOKENIZER_PATH": "/tok"}, "CHUNKER_MAX_TOKENS"),
+    ],
+)
+def test_bad_values_are_one_line_errors_naming_the_variable(env, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        Settings.from_env(env)
+    assert "\n" not in str(info.value)
+
+
+def test_ceramic_url_and_timeout(tmp_path):
+    s = Settings.from_env({"CERAMIC_URL": "http://node:5101/", "CERAMIC_TIMEOUT": "2500"})
+    assert s.ceramic_url == "http://node:5101" and s.ceramic_timeout_s == 2.5
