@@ -65,7 +65,8 @@ WHERE e.status = 'pending'
   AND e.position = (SELECT count(*) FROM ceramic_events p
                     WHERE p.status = 'published' AND p.stream_id = e.stream_id
                       AND p.position < e.position)
-ORDER BY e.stream_id, e.position
+ORDER BY EXISTS (SELECT 1 FROM ceramic_models m WHERE m.model_id = e.stream_id) DESC,  -- models first
+         e.stream_id, e.position
 LIMIT %s
 """
 
@@ -86,7 +87,7 @@ def enqueue_events(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> i
 
 
 def pending_events(conn: psycopg.Connection, limit: int = 100, *, lock: bool = False) -> list[PendingEvent]:
-    """Pending events that can be posted now, ordered by (stream_id, position).
+    """Pending events that can be posted now: Model streams first, then by (stream_id, position).
 
     At most one event per stream is returned, because the next one becomes ready only after
     this one is published. With ``lock=True`` the rows are locked FOR UPDATE SKIP LOCKED (use

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 
+from ceramic_pipeline.ceramic.client import CeramicClient
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, model_init_event, model_stream_id
 from ceramic_pipeline.storage import models, outbox
+from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
 
 
 def ensure_model(conn: psycopg.Connection, signer: DIDKey, definition: dict[str, Any] = DOCLING_CHUNK_MODEL) -> StreamID:
@@ -24,3 +27,15 @@ def ensure_model(conn: psycopg.Connection, signer: DIDKey, definition: dict[str,
         models.put_model(conn, models.ModelRecord(str(stream_id), signer.did, definition, str(event.cid)))
         outbox.enqueue_events(conn, [outbox.OutboxEvent(str(event.cid), str(stream_id), 0, "init", event.car)])
     return stream_id
+
+
+def publish_model(
+    connect: Callable[[], psycopg.Connection], client: CeramicClient, signer: DIDKey,
+    definition: dict[str, Any] = DOCLING_CHUNK_MODEL,
+) -> tuple[StreamID, PublishReport]:
+    """Ensure the model, post what is pending (models first), and register interest in it."""
+    with connect() as conn:
+        model = ensure_model(conn, signer, definition)
+    report = publish_outbox(connect, client)
+    client.register_interest(str(model))
+    return model, report

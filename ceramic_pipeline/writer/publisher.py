@@ -62,10 +62,8 @@ def publish_outbox(
                 progressed = _record(conn, outcomes, report)
             if not progressed:  # everything failed transiently: the node is down; retry next run
                 break
-        counts = outbox.status_counts(conn)
-        report.pending = counts["pending"]
-        for status, count in counts.items():
-            metrics.ceramic_outbox_events.labels(status=status).set(count)
+        report.pending = outbox.status_counts(conn)["pending"]
+        metrics.ceramic_outbox_pending.set(report.pending)
     return report
 
 
