@@ -73,7 +73,7 @@ def main() -> None:
             with connect() as conn:
                 ids = [sid for (sid,) in conn.execute("SELECT stream_id FROM ceramic_streams")]
             timed(f"read back + verify {len(ids)} streams (sequential)", 0, lambda: [read_back(client, s) for s in ids])
-        print(f"node holds {node.store.count()} events; in-flight limit {args.in_flight}; TCP_NODELAY {args.tcp_nodelay}")
+        print(f"node holds {node.store.count()} events; in-flight limit {args.in_flight}")
 
 
 if __name__ == "__main__":
