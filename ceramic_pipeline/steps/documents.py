@@ -1,9 +1,9 @@
-"""Register a partition's document and chunk it into the ``chunks`` table."""
+"""Register a run's documents and chunk them into the ``chunks`` table."""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -15,58 +15,56 @@ from ceramic_pipeline.documents.identity import partition_key as partition_key_o
 from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
+from ceramic_pipeline.storage.documents import DocumentRow
 
 
 class UnknownPartitionError(LookupError):
-    """No inbox file maps to the partition key (moved or deleted since it was registered)."""
+    """No inbox file maps to a partition key (moved or deleted since it was discovered)."""
 
 
-@dataclass(frozen=True)
-class RegisteredDocument:
-    document_id: str
-    partition_key: str
-    path: Path
-    content_sha256: str
-
-
-def find_document(inbox: Path, key: str) -> RegisteredDocument:
-    """The inbox file whose partition key is ``key`` (keys are derived, never stored by the sensor)."""
+def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
+    """The inbox files behind ``keys``, found in one pass over the inbox (keys are derived, not stored)."""
+    wanted = set(keys)
+    found: dict[str, DocumentRow] = {}
     for path in sorted(inbox.rglob("*")):
         if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
             doc_id = document_id_of(path, inbox)
-            if partition_key_of(doc_id) == key:
-                return RegisteredDocument(doc_id, key, path, hashlib.sha256(path.read_bytes()).hexdigest())
-    raise UnknownPartitionError(f"no file in {inbox} has partition key {key!r}")
+            key = partition_key_of(doc_id)
+            if key in wanted:
+                found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise UnknownPartitionError(f"no file in {inbox} has partition key(s) {', '.join(missing[:10])}")
+    return [found[k] for k in keys]
 
 
-def register_document(conn: psycopg.Connection, inbox: Path, key: str) -> RegisteredDocument:
-    doc = find_document(inbox, key)
-    load_document(doc.path)  # validate now, so a bad file fails this step with its own message
-    document_store.upsert_document(
-        conn, document_store.DocumentRow(doc.document_id, doc.partition_key, str(doc.path), doc.content_sha256)
-    )
-    return doc
+def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
+    """Validate each partition's file as a DoclingDocument and record it in ``documents``."""
+    documents = locate_documents(inbox, keys)
+    for doc in documents:
+        load_document(doc.source_path)  # a bad file fails this step with its own message
+    with conn.transaction():
+        for doc in documents:
+            document_store.upsert_document(conn, doc)
+    return documents
 
 
-def chunk_into_table(
-    conn: psycopg.Connection, inbox: Path, key: str, config: ChunkerConfig
-) -> tuple[str, pd.DataFrame]:
-    """Chunk the partition's document and make the ``chunks`` table hold exactly its chunks."""
-    doc = find_document(inbox, key)
-    chunks = chunk_document(load_document(doc.path), config)
-    source = doc.document_id
+def chunk_into_table(conn: psycopg.Connection, doc: DocumentRow, config: ChunkerConfig) -> pd.DataFrame:
+    """Chunk a registered document and make the ``chunks`` table hold exactly its chunks."""
+    chunks = chunk_document(load_document(doc.source_path), config)
     previous = {c.chunk_index: c for c in chunk_store.chunks_for_document(conn, doc.document_id)}
     rows = []
     for c in chunks:
         old = previous.get(c.index)
-        # keep a pin made for identical text; new text must be pinned again
-        text_cid = old.text_cid if old and old.text_sha256 == c.sha256 else None
-        pins = old.ipfs_pins if text_cid else []
+        # keep a pin made for identical text; changed text is pinned again
+        kept = old if old and old.text_cid and old.text_sha256 == c.sha256 else None
         rows.append(
-            chunk_store.ChunkRow(doc.document_id, c.index, c.text, text_cid, c.sha256, c.byte_length,
-                                 list(c.headings), list(c.pages), source, key, pins)
+            chunk_store.ChunkRow(
+                doc.document_id, c.index, c.text, kept.text_cid if kept else None, c.sha256, c.byte_length,
+                list(c.headings), list(c.pages), doc.document_id, doc.partition_key, kept.ipfs_pins if kept else [],
+            )
         )
     with conn.transaction():
         chunk_store.upsert_chunks(conn, rows)
         chunk_store.prune_chunks(conn, doc.document_id, len(chunks))
-    return doc.document_id, chunks_to_dataframe(doc.document_id, chunks)
+    return chunks_to_dataframe(doc.document_id, chunks)

@@ -49,5 +49,25 @@ def get_document(conn: psycopg.Connection, document_id: str) -> tuple[DocumentRo
 
 
 def content_hashes(conn: psycopg.Connection) -> dict[str, str]:
-    """{document_id: content_sha256} of every ingested document (what the inbox sensor skips)."""
-    return dict(conn.execute("SELECT document_id, content_sha256 FROM documents").fetchall())
+    """{document_id: content hash} of every fully ingested document (what the inbox sensor skips)."""
+    return dict(conn.execute("SELECT document_id, ingested_sha256 FROM documents WHERE ingested_sha256 IS NOT NULL").fetchall())
+
+
+def mark_ingested(conn: psycopg.Connection, document_ids: list[str]) -> int:
+    """Record that the registered content of these documents went through the whole pipeline."""
+    return conn.execute(
+        "UPDATE documents SET ingested_sha256 = content_sha256 WHERE document_id = ANY(%s)", (document_ids,)
+    ).rowcount
+
+
+def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
+    """The registered documents of these partitions, in the order given; a missing key is an error."""
+    rows = conn.execute(
+        "SELECT document_id, partition_key, source_path, content_sha256 FROM documents WHERE partition_key = ANY(%s)",
+        (partition_keys,),
+    ).fetchall()
+    found = {r[1]: DocumentRow(*r) for r in rows}
+    missing = [k for k in partition_keys if k not in found]
+    if missing:
+        raise LookupError(f"partitions not registered by docling_documents yet: {', '.join(missing[:10])}")
+    return [found[k] for k in partition_keys]

@@ -157,9 +157,17 @@ _CHUNK_PINS = """
 ALTER TABLE chunks ADD COLUMN ipfs_pins jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(ipfs_pins) = 'array');
 """
 
+# The content hash whose streams were written and verified: set by the last asset of a run,
+# so a run that fails half-way leaves the document "not ingested" and the sensor retries it.
+_INGESTED_HASH = """
+ALTER TABLE documents ADD COLUMN ingested_sha256 text;
+UPDATE documents SET ingested_sha256 = content_sha256;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
+    Migration(3, "ingested content hash", _INGESTED_HASH),
 )
 
 _CREATE_HISTORY = """

@@ -4,7 +4,14 @@ import psycopg
 import pytest
 
 from ceramic_pipeline.storage.chunks import ChunkRow, chunks_for_document, prune_chunks, upsert_chunks
-from ceramic_pipeline.storage.documents import DocumentRow, content_hashes, get_document, upsert_document
+from ceramic_pipeline.storage.documents import (
+    DocumentRow,
+    content_hashes,
+    documents_for_keys,
+    get_document,
+    mark_ingested,
+    upsert_document,
+)
 from ceramic_pipeline.storage.models import ModelRecord, definition_sha256, get_model, put_model
 from ceramic_pipeline.storage.streams import StreamRow, upsert_streams
 
@@ -73,7 +80,14 @@ def test_documents_upsert_and_unique_partition(conn):
     assert get_document(conn, "doc-1") == (moved, ingested_at)  # same content: same ingestion time
     assert get_document(conn, "missing") is None
     upsert_document(conn, DocumentRow("doc-3", "part-3", "/inbox/c.json", sha("c")))
+    assert content_hashes(conn) == {}  # registered is not ingested: the sensor must not skip them yet
+    assert mark_ingested(conn, ["doc-1", "doc-3"]) == 2
     assert content_hashes(conn) == {"doc-1": sha("a"), "doc-3": sha("c")}
+    upsert_document(conn, DocumentRow("doc-3", "part-3", "/inbox/c.json", sha("c2")))  # changed, not yet ingested
+    assert content_hashes(conn)["doc-3"] == sha("c")
+    assert [d.document_id for d in documents_for_keys(conn, ["part-3", "part-1"])] == ["doc-3", "doc-1"]
+    with pytest.raises(LookupError, match="part-9"):
+        documents_for_keys(conn, ["part-1", "part-9"])
     with pytest.raises(psycopg.errors.UniqueViolation):
         upsert_document(conn, DocumentRow("doc-2", "part-1", "/inbox/b.json", sha("b")))
 

@@ -3,13 +3,13 @@ import dagster as dg
 from ceramic_pipeline.defs.partitions import documents
 from ceramic_pipeline.defs.pinning.assets import pinned_chunks
 from ceramic_pipeline.defs.policies import NETWORK_RETRY, SINGLE_RUN
-from ceramic_pipeline.resources import CeramicNodeResource, InboxResource, PostgresResource, SignerResource
-from ceramic_pipeline.steps.documents import find_document
+from ceramic_pipeline.defs.observability import push_metrics
+from ceramic_pipeline.resources import CeramicNodeResource, PostgresResource, SignerResource
 from ceramic_pipeline.steps.readback import verify_document_streams
 from ceramic_pipeline.steps.streams import write_document_streams
 from ceramic_pipeline.storage import checks
-from ceramic_pipeline.writer.models import ensure_model
-from ceramic_pipeline.writer.publisher import publish_outbox
+from ceramic_pipeline.storage.documents import documents_for_keys, mark_ingested
+from ceramic_pipeline.writer.models import ensure_model, publish_model
 
 ALL_PUBLISHED = dg.AssetCheckSpec("every_chunk_has_a_published_stream", asset="ceramic_streams")
 NOTHING_REJECTED = dg.AssetCheckSpec("no_rejected_events", asset="ceramic_streams",
@@ -23,16 +23,14 @@ READ_BACK = dg.AssetCheckSpec("read_back_signatures_verify", asset="ceramic_stre
 def doclingchunk_model(postgres: PostgresResource, signer: SignerResource, ceramic: CeramicNodeResource) -> dg.MaterializeResult:
     """The DoclingChunk model stream, created once per controller DID and reused."""
     did = signer.signer()
-    with postgres.connect() as conn:
-        model = ensure_model(conn, did)
     with ceramic.client() as client:
-        publish = publish_outbox(postgres.connect, client)
-        client.register_interest(str(model))
+        model, publish = publish_model(postgres.connect, client, did)
     return dg.MaterializeResult(metadata={"model_id": str(model), "did": did.did, "outbox_pending": publish.pending})
 
 
-def _document_ids(context: dg.AssetExecutionContext, inbox: InboxResource) -> list[str]:
-    return [find_document(inbox.folder(), key).document_id for key in context.partition_keys]
+def _document_ids(context: dg.AssetExecutionContext, postgres: PostgresResource) -> list[str]:
+    with postgres.connect() as conn:
+        return [d.document_id for d in documents_for_keys(conn, list(context.partition_keys))]
 
 
 @dg.asset(
@@ -41,16 +39,18 @@ def _document_ids(context: dg.AssetExecutionContext, inbox: InboxResource) -> li
     check_specs=[ALL_PUBLISHED, NOTHING_REJECTED],
 )
 def ceramic_streams(
-    context: dg.AssetExecutionContext, inbox: InboxResource, postgres: PostgresResource,
-    signer: SignerResource, ceramic: CeramicNodeResource,
+    context: dg.AssetExecutionContext, postgres: PostgresResource, signer: SignerResource, ceramic: CeramicNodeResource,
 ) -> dg.MaterializeResult:
     """Signed events per chunk (init + content, JSON-patch updates, removals) written to the outbox and published."""
     did = signer.signer()
-    document_ids = _document_ids(context, inbox)
+    document_ids = _document_ids(context, postgres)
     with postgres.connect() as conn:
         model = ensure_model(conn, did)
-    with ceramic.client() as client:
-        report = write_document_streams(postgres.connect, client, did, model, document_ids)
+    try:
+        with ceramic.client() as client:
+            report = write_document_streams(postgres.connect, client, did, model, document_ids)
+    finally:
+        push_metrics(context)
     with postgres.connect() as conn:
         unpublished = {d: checks.chunks_without_published_stream(conn, d, did.did) for d in document_ids}
         rejected = checks.rejected_events(conn)
@@ -61,6 +61,7 @@ def ceramic_streams(
             "removed": report.changes["removed"], "unchanged": report.changes["unchanged"],
             "events": report.events, "published": report.publish.published,
             "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),
+            "documents_in_run": len(document_ids),
         },
         check_results=[
             dg.AssetCheckResult(check_name=ALL_PUBLISHED.name, passed=not missing,
@@ -76,22 +77,27 @@ def ceramic_streams(
     group_name="ceramic", kinds={"postgres"}, check_specs=[ROWS_MATCH, READ_BACK],
 )
 def ceramic_streams_table(
-    context: dg.AssetExecutionContext, inbox: InboxResource, postgres: PostgresResource,
-    signer: SignerResource, ceramic: CeramicNodeResource,
+    context: dg.AssetExecutionContext, postgres: PostgresResource, signer: SignerResource, ceramic: CeramicNodeResource,
 ) -> dg.MaterializeResult:
-    """`ceramic_streams` rows confirmed against the node (read back and verified); joined in `chunks_with_ceramic`."""
+    """`ceramic_streams` rows confirmed against the node (read back and verified); joined in `chunks_with_ceramic`.
+
+    Documents whose streams all verify are marked ingested, which is what the inbox sensor skips.
+    """
     did = signer.signer().did
-    verified, failures, mismatched = 0, [], {}
+    verified, failures, mismatched, ingested = 0, [], {}, []
     with postgres.connect() as conn, ceramic.client() as client:
-        for document_id in _document_ids(context, inbox):
+        for document_id in _document_ids(context, postgres):
             report = verify_document_streams(conn, client, document_id, did)
             verified += report.verified
             failures += report.failures
             rows, chunks = checks.active_stream_count(conn, document_id, did), checks.chunk_count(conn, document_id)
             if rows != chunks:
                 mismatched[document_id] = {"rows": rows, "chunks": chunks}
+            elif not report.failures:
+                ingested.append(document_id)
+        mark_ingested(conn, ingested)
     return dg.MaterializeResult(
-        metadata={"verified_streams": verified, "failures": len(failures)},
+        metadata={"verified_streams": verified, "failures": len(failures), "documents_ingested": len(ingested)},
         check_results=[
             dg.AssetCheckResult(check_name=ROWS_MATCH.name, passed=not mismatched,
                                 metadata={"mismatched": dg.MetadataValue.json(mismatched)}),

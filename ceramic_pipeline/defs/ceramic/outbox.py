@@ -1,5 +1,6 @@
 import dagster as dg
 
+from ceramic_pipeline.defs.observability import push_metrics
 from ceramic_pipeline.defs.policies import NETWORK_RETRY
 from ceramic_pipeline.resources import CeramicNodeResource, PostgresResource
 from ceramic_pipeline.writer.publisher import publish_outbox as drain
@@ -8,8 +9,11 @@ from ceramic_pipeline.writer.publisher import publish_outbox as drain
 @dg.op(retry_policy=NETWORK_RETRY)
 def publish_pending_events(context: dg.OpExecutionContext, postgres: PostgresResource, ceramic: CeramicNodeResource) -> None:
     """Post every pending outbox event (per-stream order); events stay pending while the node is down."""
-    with ceramic.client() as client:
-        report = drain(postgres.connect, client)
+    try:
+        with ceramic.client() as client:
+            report = drain(postgres.connect, client)
+    finally:
+        push_metrics(context)
     context.log.info(f"published {report.published}, rejected {report.rejected}, still pending {report.pending}")
     if report.rejected:
         raise dg.Failure(f"{report.rejected} events were rejected by the node", metadata={"errors": dg.MetadataValue.json(report.errors[:50])})
