@@ -9,10 +9,8 @@ Events of one stream are posted strictly in order; different streams go in paral
 from __future__ import annotations
 
 import json
-import random
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +19,7 @@ import httpx
 import libipld
 
 from ceramic_pipeline.ceramic.events import car_to_multibase
+from ceramic_pipeline.ceramic.retry import RetryPolicy, parse_retry_after
 
 
 class CeramicError(Exception):
@@ -49,17 +48,6 @@ class StreamState:
     content: Any
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 6
-    base_delay_s: float = 0.2
-    max_delay_s: float = 10.0
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: uniform in [0, min(max, base * 2**attempt)]."""
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2**attempt))
-
-
 def _decode_u(text: str) -> bytes:
     return bytes(libipld.decode_multibase(text)[1])
 
@@ -71,13 +59,11 @@ class CeramicClient:
         *,
         timeout_s: float = 60.0,
         max_in_flight: int = 50,
-        retry: RetryPolicy = RetryPolicy(),
-        sleep: Callable[[float], None] = time.sleep,
+        retry: RetryPolicy = RetryPolicy(max_attempts=6, base_delay=0.2, max_delay=10.0),
     ):
         self.url = url.rstrip("/")
         self.max_in_flight = max_in_flight
         self.retry = retry
-        self._sleep = sleep
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
         self._http = httpx.Client(base_url=self.url + "/ceramic", timeout=timeout_s, limits=limits)
         self._gate = threading.BoundedSemaphore(max_in_flight)
@@ -94,9 +80,11 @@ class CeramicClient:
     # -- transport ---------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         last: str = ""
-        for attempt in range(self.retry.attempts):
+        retry_after: float | None = None
+        for attempt in range(self.retry.max_attempts):
             if attempt:
-                self._sleep(self.retry.delay(attempt))
+                self.retry.sleep(self.retry.delay(attempt, retry_after))
+            retry_after = None
             try:
                 with self._gate:
                     response = self._http.request(method, path, **kwargs)
@@ -105,11 +93,12 @@ class CeramicClient:
                 continue
             if response.status_code >= 500:
                 last = f"HTTP {response.status_code}: {_message(response)}"
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
                 continue
             if response.status_code == 400:
                 raise EventRejected(_message(response))
             return response
-        raise CeramicUnavailable(f"{method} {self.url}/ceramic{path} failed after {self.retry.attempts} attempts: {last}")
+        raise CeramicUnavailable(f"{method} {self.url}/ceramic{path} failed after {self.retry.max_attempts} attempts: {last}")
 
     # -- API -----------------------------------------------------------------------------------
     def liveness(self) -> bool:

@@ -21,7 +21,7 @@ from ceramic_pipeline.ipfs.fallback import FallbackPinningService
 from ceramic_pipeline.ipfs.kubo import KuboPinningService
 from ceramic_pipeline.ipfs.pinata import PinataPinningService
 from ceramic_pipeline.ipfs.records import PinRecord
-from ceramic_pipeline.ipfs.retry import RetryPolicy
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ipfs.service import PinningService
 from ceramic_pipeline.ipfs.unixfs import file_cid, import_file
 

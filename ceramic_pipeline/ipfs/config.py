@@ -23,7 +23,7 @@ from ceramic_pipeline.ipfs.pinata import (
     DEFAULT_UPLOADS_URL,
     PinataPinningService,
 )
-from ceramic_pipeline.ipfs.retry import RetryPolicy
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ipfs.service import PinningService
 
 SERVICES = ("pinata", "local", "embedded")

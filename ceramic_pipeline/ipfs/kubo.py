@@ -8,7 +8,7 @@ import httpx
 
 from ceramic_pipeline.ceramic.cid import CID
 from ceramic_pipeline.ipfs.errors import ContentNotFoundError, PinningError
-from ceramic_pipeline.ipfs.retry import RetryPolicy
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ipfs.service import (
     PinningService,
     Upload,

@@ -17,7 +17,7 @@ from ceramic_pipeline.ipfs.errors import (
     PinningError,
     PinningUnavailableError,
 )
-from ceramic_pipeline.ipfs.retry import RetryPolicy, parse_retry_after
+from ceramic_pipeline.ceramic.retry import RetryPolicy, parse_retry_after
 from ceramic_pipeline.metrics import ceramic_ipfs_pin_failures_total
 
 

@@ -13,7 +13,7 @@ from ceramic_pipeline.ipfs import (
     PinningConfigError,
     pinning_service_from_env,
 )
-from ceramic_pipeline.ipfs.retry import RetryPolicy, parse_retry_after
+from ceramic_pipeline.ceramic.retry import RetryPolicy, parse_retry_after
 
 
 def test_embedded_is_the_default(tmp_path):

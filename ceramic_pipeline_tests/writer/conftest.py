@@ -5,14 +5,15 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 
-from ceramic_pipeline.ceramic.client import CeramicClient, RetryPolicy
+from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ceramic.devnode import running_devnode
 from ceramic_pipeline.ceramic.devnode.runner import DevNode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline_tests.writer.support import RequestCounter, count_requests
 
 # Small delays keep fault tests fast; enough attempts that 30% errors almost never exhaust them.
-FAST_RETRY = RetryPolicy(attempts=6, base_delay_s=0.01, max_delay_s=0.05)
+FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05)
 
 
 @pytest.fixture

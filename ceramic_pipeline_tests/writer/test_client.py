@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable, EventRejected, RetryPolicy
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable, EventRejected
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ceramic.events import data_event
 from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, model_init_event, model_stream_id, set_init_event
 from ceramic_pipeline.ceramic.patch import diff
@@ -58,15 +59,15 @@ def test_a_400_is_raised_with_the_node_message_and_not_retried(client, node, req
 
 def test_transient_errors_back_off_and_give_up_after_the_budget(node, requests, signer):
     event = model_init_event(signer, DOCLING_CHUNK_MODEL)
-    policy = RetryPolicy(attempts=5, base_delay_s=0.01, max_delay_s=0.03)
     sleeps = Sleeps()
-    with CeramicClient(node.url, retry=policy, sleep=sleeps) as client:
+    policy = RetryPolicy(max_attempts=5, base_delay=0.01, max_delay=0.03, sleep=sleeps)
+    with CeramicClient(node.url, retry=policy) as client:
         node.set_faults(error_rate=1.0)
         with pytest.raises(CeramicUnavailable, match="failed after 5 attempts: HTTP 500: devnode injected fault"):
             client.post_event(event.car)
         assert node.fault_state.injected["errors"] == 5 and requests.event_posts == 0
         assert len(sleeps) == 4  # between attempts, never after the last
-        assert all(0 <= s <= min(policy.max_delay_s, policy.base_delay_s * 2**a) for a, s in enumerate(sleeps, 1))
+        assert all(0 <= s <= min(policy.max_delay, policy.base_delay * 2**a) for a, s in enumerate(sleeps, 1))
 
         node.set_faults(error_rate=0.6, seed=1)  # some 500s, then through
         client.post_event(event.car)
@@ -89,7 +90,7 @@ def test_a_dropped_connection_after_storing_is_retried_without_a_duplicate(clien
     node.set_faults(drop_rate=0.0)
     client.post_event(events[1].car)  # the node already has it: 204, not a second copy
     assert node.store.count() == 3
-    assert requests.event_posts == 2 + client.retry.attempts + 1
+    assert requests.event_posts == 2 + client.retry.max_attempts + 1
 
 
 def test_post_streams_keeps_each_streams_order_and_stops_a_stream_at_its_first_failure(client, node, signer, model):

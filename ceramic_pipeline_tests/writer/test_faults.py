@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from ceramic_pipeline.ceramic.client import CeramicClient, RetryPolicy
+from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.steps.streams import record_document_streams, write_document_streams
 from ceramic_pipeline.storage import outbox
@@ -139,7 +140,7 @@ def test_a_node_that_stays_down_loses_nothing_across_runs(connect, conn, node, s
     add_chunks(connect, count=2)
     with connect() as c:
         model = ensure_model(c, signer)
-    with CeramicClient(node.url, retry=RetryPolicy(attempts=2, base_delay_s=0.001)) as client:
+    with CeramicClient(node.url, retry=RetryPolicy(max_attempts=2, base_delay=0.001)) as client:
         for _ in range(3):
             report = write_document_streams(connect, client, signer, model, DOCS)
             assert (report.publish.published, report.publish.pending) == (0, 13)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ceramic_pipeline.ceramic.client import CeramicClient, EventRejected, RetryPolicy
+from ceramic_pipeline.ceramic.client import CeramicClient, EventRejected
+from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline_tests.ceramic.devnode import builders as b
 
 
@@ -16,7 +17,7 @@ def test_parallel_streams_survive_errors_and_dropped_connections(node):
         streams.append([init.car, first.car, second.car])
         expected[str(stream)] = (str(second.cid), {"title": f"t{i}-1", "n": i})
     node.set_faults(error_rate=0.2, drop_rate=0.2, drop_after_handling=True, seed=5)
-    with CeramicClient(node.url, retry=RetryPolicy(attempts=30, base_delay_s=0.0), sleep=lambda _s: None, max_in_flight=4) as client:
+    with CeramicClient(node.url, retry=RetryPolicy(max_attempts=30, base_delay=0.0, sleep=lambda _s: None), max_in_flight=4) as client:
         client.post_event(model.car)
         assert client.post_streams(streams) == [None] * len(streams)
         node.set_faults(error_rate=0.0, drop_rate=0.0)

@@ -1,4 +1,5 @@
-"""Retry policy for flaky HTTP services: bounded attempts, exponential backoff with jitter.
+"""Retry policy for flaky HTTP services (the Ceramic node, pinning services): bounded
+attempts, exponential backoff with jitter, and a server's Retry-After honoured.
 
 The sleep function and the random source are injectable so tests run instantly and
 can assert the exact waits.
