@@ -11,10 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from ceramic_pipeline.ceramic.client import CeramicClient
-from ceramic_pipeline.ceramic.devnode.runner import running_devnode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.events import data_event
 from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, mid_stream_id, model_init_event, model_stream_id, set_init_event
@@ -23,11 +21,6 @@ from ceramic_pipeline.ipfs.config import pinning_service_from_env
 
 EXE = shutil.which("ceramic-pipeline", path=str(Path(sys.executable).parent))
 
-
-@pytest.fixture
-def node():
-    with running_devnode() as devnode:
-        yield devnode
 
 
 def _env(tmp_path: Path, seed: bytes, url: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ import pytest
 
 from ceramic_pipeline.ceramic.client import CeramicClient
 from ceramic_pipeline.ceramic.retry import RetryPolicy
-from ceramic_pipeline.ceramic.devnode import running_devnode
 from ceramic_pipeline.ceramic.devnode.runner import DevNode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline_tests.writer.support import RequestCounter, count_requests
@@ -20,11 +19,6 @@ FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.05)
 def signer() -> DIDKey:
     return DIDKey.from_seed(b"writer-tests-fixed-seed-32bytes!")  # a throwaway test key
 
-
-@pytest.fixture
-def node() -> Iterator[DevNode]:
-    with running_devnode() as node:
-        yield node
 
 
 @pytest.fixture

@@ -3,13 +3,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ceramic_pipeline.ceramic.devnode import running_devnode
-
-
-@pytest.fixture
-def node():
-    with running_devnode() as node:
-        yield node
 
 
 @pytest.fixture
