@@ -6,6 +6,7 @@ temporary one; resources come from the same environment as the UI's.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections import Counter
 from contextlib import ExitStack
@@ -14,17 +15,14 @@ from typing import Any
 
 import dagster as dg
 
-from ceramic_pipeline.documents.identity import document_id, partition_key
-from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES
+from ceramic_pipeline.documents import document_id, partition_key, scan_inbox
 from ceramic_pipeline.resources import InboxResource, resources_from_env
 
 PARTITIONED = ("docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
 
 
 def _files(inbox: Path, chosen: list[Path]) -> list[Path]:
-    if chosen:
-        return chosen
-    return sorted(p for p in inbox.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith("."))
+    return chosen or [f.path for f in scan_inbox(inbox, limit=1 << 31, known={}).pending]
 
 
 def ingest(groups: dict[Path, list[Path]], environ: dict[str, str] | None = None) -> dict[str, Any]:
@@ -63,8 +61,6 @@ def ingest(groups: dict[Path, list[Path]], environ: dict[str, str] | None = None
 
 
 def _instance(stack: ExitStack) -> dg.DagsterInstance:
-    import os
-
     if os.environ.get("DAGSTER_HOME"):
         return stack.enter_context(dg.DagsterInstance.get())
     return stack.enter_context(dg.DagsterInstance.local_temp(tempfile.mkdtemp(prefix="ceramic-ingest-")))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 import psycopg
 
-from ceramic_pipeline.documents import ChunkerConfig, chunk_document, chunks_to_dataframe, load_document
-from ceramic_pipeline.documents.identity import document_id as document_id_of
-from ceramic_pipeline.documents.identity import partition_key as partition_key_of
-from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES
+from ceramic_pipeline.documents import (
+    ChunkerConfig,
+    chunk_document,
+    chunks_to_dataframe,
+    load_document,
+    partition_key,
+    scan_inbox,
+)
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
 from ceramic_pipeline.storage.documents import DocumentRow
@@ -23,15 +26,13 @@ class UnknownPartitionError(LookupError):
 
 
 def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """The inbox files behind ``keys``, found in one pass over the inbox (keys are derived, not stored)."""
+    """The inbox files behind ``keys``, found in one scan of the inbox (keys are derived, not stored)."""
     wanted = set(keys)
     found: dict[str, DocumentRow] = {}
-    for path in sorted(inbox.rglob("*")):
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            doc_id = document_id_of(path, inbox)
-            key = partition_key_of(doc_id)
-            if key in wanted:
-                found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    for item in scan_inbox(inbox, limit=1 << 31, known={}).pending:
+        key = partition_key(item.document_id)
+        if key in wanted:
+            found[key] = DocumentRow(item.document_id, key, str(item.path), item.content_hash)
     missing = [k for k in keys if k not in found]
     if missing:
         raise UnknownPartitionError(f"no file in {inbox} has partition key(s) {', '.join(missing[:10])}")
