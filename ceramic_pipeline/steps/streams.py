@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ class StreamsReport:
     changes: Counter = field(default_factory=Counter)  # created / updated / removed / unchanged
     events: int = 0
     publish: PublishReport = field(default_factory=PublishReport)
+    sign_seconds: float = 0.0  # plan, sign and record in the outbox
+    publish_seconds: float = 0.0
 
 
 def now_iso() -> str:
@@ -49,10 +52,13 @@ def write_document_streams(
     connect: Callable[[], psycopg.Connection], client: CeramicClient, signer: DIDKey, model: StreamID, document_ids: list[str]
 ) -> StreamsReport:
     total = StreamsReport()
+    started = time.perf_counter()
     with connect() as conn:
         for document_id in document_ids:
             report = record_document_streams(conn, signer, model, document_id)
             total.changes.update(report.changes)
             total.events += report.events
+    signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)
+    total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed
     return total

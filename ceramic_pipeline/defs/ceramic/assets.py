@@ -62,6 +62,7 @@ def ceramic_streams(
             "events": report.events, "published": report.publish.published,
             "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),
             "documents_in_run": len(document_ids),
+            "sign_seconds": round(report.sign_seconds, 3), "publish_seconds": round(report.publish_seconds, 3),
         },
         check_results=[
             dg.AssetCheckResult(check_name=ALL_PUBLISHED.name, passed=not missing,
