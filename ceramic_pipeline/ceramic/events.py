@@ -7,7 +7,6 @@ payload block first, then the envelope; the envelope CID is the event CID and th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import libipld
@@ -19,17 +18,14 @@ from ceramic_pipeline.ceramic.did import DIDKey, b64url
 from ceramic_pipeline.ceramic.identifiers import StreamID, StreamType
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
-    """One event ready to post: its CID (the ``prev`` of the next event) and its blocks."""
+    """One event ready to post: its CID (the ``prev`` of the next event), its blocks and its CAR."""
 
     cid: CID
     payload: dict[str, Any]
     blocks: tuple[tuple[CID, bytes], ...]
-
-    @cached_property
-    def car(self) -> bytes:
-        return encode_car([self.cid], self.blocks)
+    car: bytes  # every event is posted or stored as a CAR, so it is built with the event
 
     def post_body(self) -> dict[str, str]:
         """The JSON body of ``POST /ceramic/events`` as the SDK sends it (``m`` = base64, no padding)."""
@@ -38,6 +34,10 @@ class Event:
     @property
     def is_signed(self) -> bool:
         return self.cid.codec == DAG_JOSE
+
+
+def _event(cid: CID, payload: dict[str, Any], blocks: tuple[tuple[CID, bytes], ...]) -> Event:
+    return Event(cid, payload, blocks, encode_car([cid], blocks))
 
 
 def car_to_multibase(car: bytes) -> str:
@@ -51,7 +51,7 @@ def sign_event(signer: DIDKey, payload: dict[str, Any]) -> Event:
     signature = signer.sign(signer.protected_b64url + b"." + b64url(payload_cid.bytes))
     envelope = envelope_bytes(payload_cid, signer.protected, signature)
     envelope_cid = CID.for_block(DAG_JOSE, envelope)
-    return Event(envelope_cid, payload, ((payload_cid, payload_bytes), (envelope_cid, envelope)))
+    return _event(envelope_cid, payload, ((payload_cid, payload_bytes), (envelope_cid, envelope)))
 
 
 # {"payload": <bytes>, "signatures": [{"protected": <bytes>, "signature": <bytes>}]}, keys in canonical order.
@@ -71,7 +71,7 @@ def envelope_bytes(payload_cid: CID, protected: bytes, signature: bytes) -> byte
 def unsigned_event(payload: dict[str, Any]) -> Event:
     data = codec.encode(payload)
     cid = CID.for_block(DAG_CBOR, data)
-    return Event(cid, payload, ((cid, data),))
+    return _event(cid, payload, ((cid, data),))
 
 
 def init_header(

@@ -187,7 +187,8 @@ def _with_signature(event: Event, signature: bytes) -> Event:
     envelope["signatures"][0]["signature"] = signature
     raw = codec.encode(envelope)
     cid = CID.for_block(DAG_JOSE, raw)
-    return Event(cid, event.payload, ((payload_cid, payload_bytes), (cid, raw)))
+    blocks = ((payload_cid, payload_bytes), (cid, raw))
+    return Event(cid, event.payload, blocks, encode_car([cid], blocks))
 
 
 @pytest.fixture
