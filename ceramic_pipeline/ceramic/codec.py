@@ -48,6 +48,8 @@ def encode(value: Any) -> bytes:
 def _encode(value: Any) -> bytes:
     if isinstance(value, CID):
         return link(value)
+    if type(value) is dict and any(type(v) is CID for v in value.values()):
+        return _encode_framed(value)  # e.g. every data payload: libipld would convert it all, then fail
     try:
         data = libipld.encode_dag_cbor(value)
     except ValueError:  # libipld does not know CID objects, or a real violation (located by encode)
