@@ -63,6 +63,17 @@ def _publish(_args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _embedded_stop(_args: argparse.Namespace) -> int:
+    from ceramic_pipeline.embedded_node import stop_embedded_node
+    from ceramic_pipeline.storage.embedded import stop_embedded_server
+
+    data_dir = Settings.from_env().data_dir
+    stop_embedded_node(data_dir)
+    stop_embedded_server(data_dir)
+    print(f"stopped the embedded Ceramic node and PostgreSQL under {data_dir} (data kept)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ceramic-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("stream_id")
     verify.set_defaults(func=_stream_verify)
     sub.add_parser("publish", help="post pending outbox events to the Ceramic node").set_defaults(func=_publish)
+    embedded = sub.add_parser("embedded", help="the embedded default's background services").add_subparsers(dest="action", required=True)
+    embedded.add_parser("stop", help="stop the embedded Ceramic node and PostgreSQL (they outlive dagster dev)").set_defaults(
+        func=_embedded_stop
+    )
     return parser
 
 

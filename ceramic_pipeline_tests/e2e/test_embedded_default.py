@@ -57,10 +57,12 @@ def test_ingest_from_an_empty_dagster_home(tmp_path):
         assert seed.read_text().strip() not in result.stdout + result.stderr
         node_pid = json.loads((data / "devnode" / "state.json").read_text())["pid"]
         assert pid_alive(node_pid)  # detached: later runs reuse it
+        assert (data / "pgdata" / "postmaster.pid").exists()  # so is PostgreSQL
+        stopped = subprocess.run([command[0], "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        assert stopped.returncode == 0, stopped.stderr
     finally:
-        stop_embedded_node(data)
-        if (data / "pgdata" / "postmaster.pid").exists():
-            stop_embedded_server(data)
+        stop_embedded_node(data)  # no-ops when the command above already stopped them
+        stop_embedded_server(data)
     if node_pid is not None:
         deadline = time.monotonic() + 10
         while pid_alive(node_pid) and time.monotonic() < deadline:

@@ -62,3 +62,22 @@ def test_resolve_falls_back_to_embedded(tmp_path):
             assert conn.execute("SELECT current_database()").fetchone()[0] == DATABASE_NAME
     finally:
         stop_embedded_server(data_dir)
+
+
+def test_the_server_is_never_started_inside_the_calling_process(tmp_path, monkeypatch):
+    """pgserver starts postgres with subprocess(user=...), a real fork(); inside Dagster's gRPC code
+    server (where sensors run) such a child can die with SIGSEGV. Starting must happen elsewhere."""
+    import pgserver
+
+    def forbidden(*_args, **_kwargs):
+        raise AssertionError("pgserver.get_server ran in the calling process")
+
+    monkeypatch.setattr(pgserver, "get_server", forbidden)
+    data_dir = tmp_path / "data"
+    try:
+        url = embedded_database_url(data_dir)
+        with psycopg.connect(url) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == DATABASE_NAME
+        assert embedded_database_url(data_dir) == url  # found running: still no pgserver call
+    finally:
+        stop_embedded_server(data_dir)

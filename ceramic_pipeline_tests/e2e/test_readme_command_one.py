@@ -1,0 +1,54 @@
+"""README command 1 as a user runs it: `dagster dev` with an empty DAGSTER_HOME and nothing else
+configured. The sensor (inside Dagster's gRPC code server) starts the embedded PostgreSQL, finds
+the three sample documents and launches their runs, which start the embedded Ceramic node and
+must all succeed."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ceramic_pipeline.embedded_node import stop_embedded_node
+from ceramic_pipeline.storage.embedded import embedded_database_url, stop_embedded_server
+from ceramic_pipeline_tests.e2e.dagster_dev import DagsterDev
+from ceramic_pipeline_tests.e2e.test_dagster_dev import REPO_ROOT, finished, wait_for
+
+CONFIG_PREFIXES = ("IPFS_", "PINATA_", "CERAMIC_", "DAGSTER_", "DATABASE_URL", "DOCLING_", "AGENT_", "CHUNKER", "PIN_")
+
+
+@pytest.mark.slow
+def test_dagster_dev_on_the_embedded_default(tmp_path):
+    home = tmp_path / "dagster"
+    home.mkdir()
+    data = home / "ceramic-pipeline"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
+    env["DAGSTER_HOME"] = str(home)
+    dev = DagsterDev(REPO_ROOT, env, tmp_path / "dagster-dev.log")
+    try:
+        dev.wait_until_up()
+        sensor_runs = wait_for(
+            "the three sample runs",
+            lambda: (found := finished(dev, tags=[{"key": "dagster/sensor_name", "value": "new_documents_sensor"}]))
+            and len(found) == 3 and found,
+            240, dev,
+        )
+        assert [r["status"] for r in sensor_runs] == ["SUCCESS"] * 3, dev.log_tail()
+        assert "development seed" in dev.log_tail(200_000)  # the loud warning about AGENT_DID_SEED_BASE64
+        with psycopg.connect(embedded_database_url(data)) as conn:
+            statuses = conn.execute("SELECT status, count(*) FROM ceramic_streams GROUP BY status").fetchall()
+            ingested = conn.execute("SELECT count(*) FROM documents WHERE ingested_sha256 IS NOT NULL").fetchone()[0]
+        assert statuses == [("active", 13)] and ingested == 3
+        assert (data / "inbox").is_dir() and (data / "devnode" / "state.json").exists()
+    finally:
+        dev.stop()
+        stop_embedded_node(data)
+        stop_embedded_server(data)
+    deadline = time.monotonic() + 15
+    while (data / "pgdata" / "postmaster.pid").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (data / "pgdata" / "postmaster.pid").exists()
+    assert Path(data / "agent-seed.b64").stat().st_mode & 0o077 == 0
