@@ -15,14 +15,14 @@ from typing import Any
 
 import dagster as dg
 
-from ceramic_pipeline.documents import document_id, partition_key, scan_inbox
+from ceramic_pipeline.documents import document_id, inbox_files, partition_key
 from ceramic_pipeline.resources import InboxResource, resources_from_env
 
 PARTITIONED = ("docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
 
 
 def _files(inbox: Path, chosen: list[Path]) -> list[Path]:
-    return chosen or [f.path for f in scan_inbox(inbox, limit=1 << 31, known={}).pending]
+    return chosen or [path for _doc_id, path in inbox_files(inbox)]
 
 
 def ingest(groups: dict[Path, list[Path]], environ: dict[str, str] | None = None) -> dict[str, Any]:

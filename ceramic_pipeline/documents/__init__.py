@@ -22,7 +22,7 @@ from ceramic_pipeline.documents.errors import (
     UnsupportedFormatError,
 )
 from ceramic_pipeline.documents.identity import document_id, partition_key
-from ceramic_pipeline.documents.inbox import FileStamp, InboxFile, InboxScan, ScanError, scan_inbox
+from ceramic_pipeline.documents.inbox import FileStamp, InboxFile, InboxScan, ScanError, inbox_files, scan_inbox
 from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES, load_document, parse_docling_json
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "load_document",
     "parse_docling_json",
     "partition_key",
+    "inbox_files",
     "scan_inbox",
 ]

@@ -127,6 +127,14 @@ def scan_inbox(
     return InboxScan(pending, remaining, unchanged, missing, errors, new_stamps)
 
 
+def inbox_files(inbox: Path | str) -> list[tuple[str, Path]]:
+    """(document_id, path) of every supported file, sorted, by the same rules as the scan; no hashing."""
+    root = Path(inbox)
+    if not root.is_dir():
+        raise InboxError(f"inbox {root} does not exist or is not a directory", root)
+    return [(c.document_id, Path(c.path)) for c in sorted(_walk(str(root), "", []), key=lambda c: c.document_id)]
+
+
 def _walk(folder: str, prefix: str, errors: list[ScanError]):
     """Yield candidate files below ``folder``; ``prefix`` is its inbox-relative POSIX path."""
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from ceramic_pipeline.documents import (
     chunk_document,
     chunks_to_dataframe,
     load_document,
+    inbox_files,
     partition_key,
-    scan_inbox,
 )
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
@@ -26,13 +27,16 @@ class UnknownPartitionError(LookupError):
 
 
 def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """The inbox files behind ``keys``, found in one scan of the inbox (keys are derived, not stored)."""
+    """The inbox files behind ``keys``, found in one pass over the inbox (keys are derived, not stored).
+
+    Only the matched files are read and hashed: a run for one document in a large inbox stays cheap.
+    """
     wanted = set(keys)
     found: dict[str, DocumentRow] = {}
-    for item in scan_inbox(inbox, limit=1 << 31, known={}).pending:
-        key = partition_key(item.document_id)
+    for doc_id, path in inbox_files(inbox):
+        key = partition_key(doc_id)
         if key in wanted:
-            found[key] = DocumentRow(item.document_id, key, str(item.path), item.content_hash)
+            found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
     missing = [k for k in keys if k not in found]
     if missing:
         raise UnknownPartitionError(f"no file in {inbox} has partition key(s) {', '.join(missing[:10])}")

@@ -178,3 +178,14 @@ def test_missing_inbox_and_bad_limit(tmp_path):
         scan_inbox(tmp_path / "nope", limit=10, known={})
     with pytest.raises(ValueError):
         scan_inbox(tmp_path, limit=-1, known={})
+
+
+def test_inbox_files_lists_by_the_scan_rules_without_hashing(tmp_path):
+    from ceramic_pipeline.documents import inbox_files
+
+    (tmp_path / "b").mkdir()
+    for name in ("b/z.json", "a.md", ".hidden.json", "notes.txt", "~$lock.docx"):
+        (tmp_path / name).write_text("x")
+    assert inbox_files(tmp_path) == [("a.md", tmp_path / "a.md"), ("b/z.json", tmp_path / "b" / "z.json")]
+    with pytest.raises(InboxError):
+        inbox_files(tmp_path / "missing")
