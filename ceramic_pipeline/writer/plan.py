@@ -109,7 +109,7 @@ def _write(
         chunk_index=index,
         content_sha256=digest,
         ipfs_pins=pins,
-        stream_metadata={"content": content, "controller": signer.did, "model": str(model)},
+        stream_metadata={"content": content},  # controller and model have their own columns
         status=status,
     )
     return StreamWrite(stream_id, index, change, _outbox(stream_id, position, events), row)
