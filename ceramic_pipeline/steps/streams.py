@@ -13,6 +13,7 @@ import psycopg
 from ceramic_pipeline.ceramic.client import CeramicClient
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
+from ceramic_pipeline.steps.outcomes import per_document
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import outbox, streams
 from ceramic_pipeline.writer.plan import plan_document
@@ -26,6 +27,7 @@ class StreamsReport:
     publish: PublishReport = field(default_factory=PublishReport)
     sign_seconds: float = 0.0  # plan, sign and record in the outbox
     publish_seconds: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)  # document_id -> reason
 
 
 def now_iso() -> str:
@@ -55,9 +57,10 @@ def write_document_streams(
     started = time.perf_counter()
     with connect() as conn:
         for document_id in document_ids:
-            report = record_document_streams(conn, signer, model, document_id)
-            total.changes.update(report.changes)
-            total.events += report.events
+            with per_document(conn, document_id, total.failures):
+                report = record_document_streams(conn, signer, model, document_id)
+                total.changes.update(report.changes)
+                total.events += report.events
     signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)
     total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed

@@ -164,10 +164,26 @@ ALTER TABLE documents ADD COLUMN ingested_sha256 text;
 UPDATE documents SET ingested_sha256 = content_sha256;
 """
 
+# Each document's outcome in the pipeline, so one bad document is recorded (state 'failed',
+# a one-line reason, the content hash that failed) instead of failing its whole run; the
+# sensor retries a failed document only when its content hash changes.
+_DOCUMENT_OUTCOMES = """
+ALTER TABLE documents ADD COLUMN state text NOT NULL DEFAULT 'registered'
+    CHECK (state IN ('registered', 'ingested', 'failed'));
+ALTER TABLE documents ADD COLUMN error text;
+ALTER TABLE documents ADD COLUMN failed_sha256 text;
+ALTER TABLE documents ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE documents ADD CONSTRAINT documents_failed_has_error
+    CHECK ((state = 'failed') = (error IS NOT NULL AND failed_sha256 IS NOT NULL));
+UPDATE documents SET state = 'ingested' WHERE ingested_sha256 = content_sha256;
+CREATE INDEX documents_state_idx ON documents (state);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
+    Migration(4, "document outcomes", _DOCUMENT_OUTCOMES),
 )
 
 _CREATE_HISTORY = """
