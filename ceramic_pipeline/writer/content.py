@@ -58,4 +58,6 @@ def removed_content(previous: dict[str, Any], *, updated_at: str) -> dict[str, A
 def content_sha256(content: dict[str, Any]) -> str:
     """Hash of everything but the timestamps: equal hashes mean nothing to publish."""
     substance = {k: v for k, v in content.items() if k not in TIMESTAMPS}
-    return hashlib.sha256(json.dumps(substance, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    text = json.dumps(substance, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # surrogatepass: a lone surrogate must not crash planning; the writer reports it per chunk
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -113,8 +113,8 @@ def plan_document(
                 init_cid = StreamID.from_string(stream_id).cid
                 events = [data_event(signer, init=init_cid, prev=tip, patch=diff(previous, content))]
                 position, change = before.version, "updated"
-        except EventBlockTooLarge as exc:
-            errors.append(ChunkError(document_id, chunk.chunk_index, _largest_field(content), str(exc)))
+        except UNENCODABLE as exc:
+            errors.append(ChunkError(document_id, chunk.chunk_index, *_encoding_problem(content, exc)))
             continue
         writes.append(_write(signer, model, stream_id, chunk.chunk_index, change, position, events, content, digest, before, pins.get(chunk.chunk_index, [])))
     current = {c.chunk_index for c in chunks}
@@ -130,8 +130,8 @@ def plan_document(
         init_cid = StreamID.from_string(before.stream_id).cid
         try:
             event = data_event(signer, init=init_cid, prev=CID.from_string(before.latest_cid), patch=diff(previous, content))
-        except EventBlockTooLarge as exc:
-            errors.append(ChunkError(document_id, index, _largest_field(content), str(exc)))
+        except UNENCODABLE as exc:
+            errors.append(ChunkError(document_id, index, *_encoding_problem(content, exc)))
             continue
         writes.append(
             _write(signer, model, before.stream_id, index, "removed", before.version, [event], content,
@@ -141,23 +141,30 @@ def plan_document(
 
 
 def _content_problem(content: dict[str, Any]) -> tuple[str, str] | None:
-    """The first (field, reason) that keeps ``content`` from being written, or None."""
+    """The first (field, reason) by which ``content`` breaks the DoclingChunk schema, or None."""
     problems = content_errors(content)
-    if problems:
-        field_, reason = problems[0]
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return field_, reason + more
-    for key, value in content.items():  # e.g. a lone surrogate: valid JSON-schema string, no UTF-8
+    if not problems:
+        return None
+    field_, reason = problems[0]
+    return field_, reason + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+
+
+# Schema-valid content that still cannot become an event: a block over the SDK's limit, or text
+# that is no valid Unicode (a lone surrogate: DAG-CBOR in the payload, UTF-8 in the ``unique`` header).
+UNENCODABLE = (EventBlockTooLarge, codec.DagCborError, UnicodeEncodeError)
+
+
+def _encoding_problem(content: dict[str, Any], exc: Exception) -> tuple[str, str]:
+    """(field, reason) for an UNENCODABLE error; the reason never quotes the content."""
+    sizes: dict[str, int] = {}
+    for key, value in content.items():
         try:
-            codec.encode(value)
+            sizes[key] = len(codec.encode(value))
         except codec.DagCborError:
-            return f"/{key}", "not encodable as DAG-CBOR (text that is not valid Unicode?)"
-    return None
-
-
-def _largest_field(content: dict[str, Any]) -> str:
-    """The top-level field with the most DAG-CBOR bytes: what to shorten when a block is too large."""
-    return "/" + max(content, key=lambda k: len(codec.encode(content[k])))
+            return f"/{key}", "text is not valid Unicode (cannot be encoded as UTF-8)"
+    if isinstance(exc, EventBlockTooLarge):  # name the field to shorten: the largest
+        return "/" + max(sizes, key=sizes.__getitem__), str(exc)
+    return "", "cannot be encoded as an event"
 
 
 def _write(

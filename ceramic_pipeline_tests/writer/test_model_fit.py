@@ -14,10 +14,11 @@ from collections import Counter
 
 from ceramic_pipeline.ceramic.car import decode_car
 from ceramic_pipeline.ceramic.events import MAX_BLOCK_SIZE
+from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, model_init_event, model_stream_id
 from ceramic_pipeline.steps.streams import record_document_streams, write_document_streams
 from ceramic_pipeline.storage.chunks import upsert_chunks
 from ceramic_pipeline.writer.models import publish_model
-from ceramic_pipeline.writer.plan import ChunkError, chunk_stream_id
+from ceramic_pipeline.writer.plan import ChunkError, chunk_stream_id, plan_document
 from ceramic_pipeline_tests.writer.support import assert_matches_node, chunk, node_event_cids, outbox_rows, stream_rows
 
 DOC = "contracts/master-services.json"
@@ -131,3 +132,12 @@ def test_an_update_the_model_refuses_keeps_the_stream_at_its_last_valid_content(
             assert row == written[sid]  # untouched: same tip, version and content
         else:
             assert back.content["text"] == "revised kiln notes" and row.version == 3
+
+
+def test_text_that_is_not_valid_unicode_is_a_per_chunk_error_not_a_crash(signer):
+    """A lone surrogate (JSON "\\udce9" parses to one) passes the schema but has no UTF-8 form."""
+    model = model_stream_id(model_init_event(signer, DOCLING_CHUNK_MODEL))
+    chunks = [chunk(DOC, 0), with_headings(chunk(DOC, 1), ["r\udce9sum\udce9"]), chunk(DOC, 2)]
+    plan = plan_document(signer, model, DOC, chunks, {}, {}, "2026-11-30T00:00:00.000Z")
+    assert plan.errors == [ChunkError(DOC, 1, "/headings", "text is not valid Unicode (cannot be encoded as UTF-8)")]
+    assert [(w.chunk_index, w.change, len(w.events)) for w in plan.writes] == [(0, "created", 2), (2, "created", 2)]
