@@ -17,12 +17,15 @@ before anything is signed):
   characters and an entry in ``truncated`` keeps the full value's SHA-256 (of its UTF-8
   bytes) and length in characters, with a JSON Pointer (RFC 6901) to the field. A long
   ``source`` is truncated the same way. The full values stay in PostgreSQL (``chunks``).
-- ``text``: inline below 16,384 UTF-8 bytes, otherwise pinned to IPFS (``textCid``); an
-  unpinned text that is too long is a per-chunk error.
+- ``text``: inline below 16,384 UTF-8 bytes, otherwise pinned to IPFS (``textCid``).
 - Every event block must also fit the official SDK's block limit
-  (:data:`~ceramic_pipeline.ceramic.events.MAX_BLOCK_SIZE`, 256,000 bytes); content that is
-  schema-valid but still too large (e.g. 256 headings of 4-byte characters) is a per-chunk
-  error.
+  (:data:`~ceramic_pipeline.ceramic.events.MAX_BLOCK_SIZE`, 256,000 bytes).
+
+What still does not fit is a per-chunk error (``writer.plan.ChunkError``: document, chunk
+index, field, rule; never the value) and that chunk gets no event: a ``documentId`` over
+4096 characters, more than :data:`MAX_HEADINGS` headings or 4096 pages, an unpinned text of
+16,384 bytes or more, text that is not valid Unicode, or schema-valid content whose event
+block is still over 256,000 bytes (e.g. 256 headings of 1,024 four-byte characters).
 
 The schema compiles in ajv 8 strict mode (draft 2020-12, ``strict: true``), as js-ceramic,
 ComposeDB and ``@ceramic-sdk/model-protocol`` compile model schemas; the conformance tests
