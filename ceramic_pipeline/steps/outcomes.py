@@ -61,13 +61,16 @@ def one_line(exc: BaseException) -> str:
 
 @contextmanager
 def per_document(conn: psycopg.Connection, document_id: str, failures: dict[str, str]) -> Iterator[None]:
-    """Run one document's work; on a non-transient error record it as failed and carry on.
+    """Run one document's work; commit it, or on a non-transient error record the document failed.
 
-    ``failures`` collects {document_id: reason} for the step's metadata. The connection is
-    rolled back first, so the failure is recorded even when the error aborted a transaction.
+    Each document's work is committed on its own, so a later document's failure cannot roll
+    back an earlier one's. ``failures`` collects {document_id: reason} for the step's metadata.
+    On failure the connection is rolled back first (the document's uncommitted work is
+    discarded, and an aborted transaction is cleared), then the failure is recorded.
     """
     try:
         yield
+        conn.commit()
     except Exception as exc:
         if is_transient(exc) or is_configuration(exc):
             raise

@@ -73,7 +73,8 @@ def write_document_streams(
                 total.changes.update(report.changes)
                 total.events += report.events
                 total.errors += report.errors
-                if report.errors:  # the other chunks are written; the document is not complete
+                if report.errors:  # the other chunks are written (kept); the document is not complete
+                    conn.commit()
                     raise ChunksRefused(f"{len(report.errors)} chunk(s) cannot be written: {report.errors[0]}")
     signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)
