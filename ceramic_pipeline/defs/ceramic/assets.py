@@ -6,6 +6,7 @@ from ceramic_pipeline.defs.policies import NETWORK_RETRY, SINGLE_RUN
 from ceramic_pipeline.defs.failures import fail_fast_unless_transient
 from ceramic_pipeline.defs.observability import outcomes_markdown, push_metrics, run_started_at
 from ceramic_pipeline.resources import CeramicNodeResource, PostgresResource, SignerResource
+from ceramic_pipeline.steps.documents import UnknownPartitionError
 from ceramic_pipeline.steps.readback import read_back_documents
 from ceramic_pipeline.steps.streams import write_document_streams
 from ceramic_pipeline.storage import checks
@@ -101,6 +102,9 @@ def ceramic_streams_table(
             report = read_back_documents(conn, client, _work(context, conn), did)
             outcomes = outcomes_for_keys(conn, list(context.partition_keys))
     failed = {o.document_id: o.error for o in outcomes if o.state == "failed"}
+    registered = {o.partition_key for o in outcomes}
+    failed.update({k: f"{UnknownPartitionError.__name__}: no document file found for this partition"
+                   for k in context.partition_keys if k not in registered})
     pending = [o.document_id for o in outcomes if o.state == "registered"]
     return dg.MaterializeResult(
         metadata={
