@@ -84,3 +84,8 @@ def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) 
     ).fetchone()[0]
     counts["unchanged"] = max(0, active - counts["created"] - counts["updated"])
     return counts
+
+
+def published_since(conn: psycopg.Connection, since) -> int:
+    """Events the node accepted since ``since`` (a run's start), whoever posted them."""
+    return conn.execute("SELECT count(*) FROM ceramic_events WHERE published_at >= %s", (since,)).fetchone()[0]
