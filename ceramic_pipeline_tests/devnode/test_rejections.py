@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline_tests.devnode import builders as b
 
 MODEL, MODEL_ID = b.model(b.definition("Notes", {"type": "list"}))
 INIT, STREAM = b.list_instance(MODEL_ID, {"title": "hello"})

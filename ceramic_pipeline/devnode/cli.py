@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.devnode.runner import DevNode
+from ceramic_pipeline.devnode.runner import DevNode
 
 DESCRIPTION = """\
 Run the devnode: a DEVELOPMENT STAND-IN for ceramic-one, NOT a Ceramic node.

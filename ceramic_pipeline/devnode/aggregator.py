@@ -17,8 +17,8 @@ from typing import Any
 
 from ceramic_pipeline.ceramic import patch as json_patch
 from ceramic_pipeline.ceramic.cid import CID, CIDError
-from ceramic_pipeline.ceramic.devnode import rules
-from ceramic_pipeline.ceramic.devnode.store import EventStore, StoredEvent
+from ceramic_pipeline.devnode import rules
+from ceramic_pipeline.devnode.store import EventStore, StoredEvent
 from ceramic_pipeline.ceramic.identifiers import META_MODEL, StreamID
 from ceramic_pipeline.ceramic.verify import DecodedEvent, decode_event
 

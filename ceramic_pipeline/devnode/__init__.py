@@ -4,8 +4,8 @@ Pure Python (Starlette + uvicorn + sqlite3); see ``cli`` for the command line an
 for in-process use: ``with running_devnode() as node: httpx.get(node.url + "/ceramic/liveness")``.
 """
 
-from ceramic_pipeline.ceramic.devnode.cli import build_parser, main, serve
-from ceramic_pipeline.ceramic.devnode.faults import Faults
-from ceramic_pipeline.ceramic.devnode.runner import DevNode, running_devnode
+from ceramic_pipeline.devnode.cli import build_parser, main, serve
+from ceramic_pipeline.devnode.faults import Faults
+from ceramic_pipeline.devnode.runner import DevNode, running_devnode
 
 __all__ = ["DevNode", "Faults", "build_parser", "main", "running_devnode", "serve"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import uvicorn
 
-from ceramic_pipeline.ceramic.devnode.faults import Faults, FaultState
-from ceramic_pipeline.ceramic.devnode.server import create_app
-from ceramic_pipeline.ceramic.devnode.store import EventStore
+from ceramic_pipeline.devnode.faults import Faults, FaultState
+from ceramic_pipeline.devnode.server import create_app
+from ceramic_pipeline.devnode.store import EventStore
 
 START_TIMEOUT = 10.0
 

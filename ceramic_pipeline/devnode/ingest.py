@@ -14,7 +14,7 @@ import libipld
 from ceramic_pipeline.ceramic import codec
 from ceramic_pipeline.ceramic.car import CarError, decode_car
 from ceramic_pipeline.ceramic.cid import CID
-from ceramic_pipeline.ceramic.devnode.store import EventStore
+from ceramic_pipeline.devnode.store import EventStore
 from ceramic_pipeline.ceramic.verify import (
     ControllerError,
     DecodedEvent,

@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
 from ceramic_pipeline.ceramic.cid import CID, CIDError
-from ceramic_pipeline.ceramic.devnode import ingest
-from ceramic_pipeline.ceramic.devnode.aggregator import Aggregator
-from ceramic_pipeline.ceramic.devnode.faults import FaultInjector, FaultState
-from ceramic_pipeline.ceramic.devnode.store import EventStore
+from ceramic_pipeline.devnode import ingest
+from ceramic_pipeline.devnode.aggregator import Aggregator
+from ceramic_pipeline.devnode.faults import FaultInjector, FaultState
+from ceramic_pipeline.devnode.store import EventStore
 from ceramic_pipeline.ceramic.identifiers import StreamID, StreamIDError
 
 VERSION = "0.58.0+devnode"  # the ceramic-one API level mimicked; "+devnode" marks the stand-in
