@@ -183,6 +183,11 @@ class Aggregator:
     def caching(self) -> bool:
         return self.cache_streams > 0
 
+    @property
+    def cached_streams(self) -> int:
+        """How many streams' states are in memory now."""
+        return len(self._cache)
+
     def reset(self) -> None:
         """Forget every cached state (e.g. after a failed commit); streams rebuild from storage on use."""
         self._cache.clear()
