@@ -28,6 +28,7 @@ import base64
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ceramic_pipeline.ceramic import patch as json_patch
@@ -40,8 +41,13 @@ from ceramic_pipeline.devnode.store import EventStore
 DEFAULT_CACHE_STREAMS = 100_000  # ~2.5 KB per DoclingChunk stream: ~250 MB at most
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
     """IPLD content as JSON; links and bytes take their DAG-JSON form."""
+    if type(value) in _SCALARS:  # most leaves: skip the isinstance chain
+        return value
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -51,6 +57,11 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"/": {"bytes": base64.b64encode(value).decode().rstrip("=")}}
     return value
+
+
+@lru_cache(maxsize=1024)
+def _stream_cid(stream_id: bytes) -> CID:
+    return StreamID.from_bytes(stream_id).cid
 
 
 def _b64url(data: bytes) -> str:
@@ -97,6 +108,11 @@ class InitFacts:
     @property
     def is_model(self) -> bool:
         return self.model == META_MODEL.bytes
+
+    @property
+    def model_cid(self) -> CID:
+        """The model stream's init CID: the model version a MID follows unless its header names one."""
+        return _stream_cid(self.model)
 
     @property
     def dimensions(self) -> dict[str, bytes]:
@@ -177,7 +193,7 @@ class Aggregator:
         self.cache_streams = cache_streams
         self._cache: OrderedDict[CID, CachedStream] = OrderedDict()
         # An event's state depends only on its ancestors, so a model version's definition never changes.
-        self._definitions: dict[CID, Any] = {}
+        self._models: dict[CID, rules.ModelDefinition | str] = {}
 
     @property
     def caching(self) -> bool:
@@ -191,7 +207,7 @@ class Aggregator:
     def reset(self) -> None:
         """Forget every cached state (e.g. after a failed commit); streams rebuild from storage on use."""
         self._cache.clear()
-        self._definitions.clear()
+        self._models.clear()
 
     # -- the transition ---------------------------------------------------------------------
 
@@ -226,38 +242,40 @@ class Aggregator:
         state.data = {"metadata": metadata, "content": _sorted(content)}
         return state
 
-    def _model_definition(self, version: CID) -> Any:
-        """The definition as of model event ``version``; ``...`` (Ellipsis) when that event is not stored."""
-        if version in self._definitions:
-            return self._definitions[version]
+    def _model(self, version: CID) -> rules.ModelDefinition | str | None:
+        """The parsed model as of model event ``version``; an error text if it is not a model definition;
+        None when that event is not stored (yet). Cached once found: a version never changes."""
+        if version in self._models:
+            return self._models[version]
         stored = self._store.get(version)
         if stored is None:
-            return ...
+            return None
         for state in self.event_states(stored.stream_cid):
             if state.event_cid == version:
-                definition = None if state.data is None else state.data["content"]
-                self._definitions[version] = definition
-                return definition
-        return ...
+                try:
+                    model: rules.ModelDefinition | str = rules.parse_model(None if state.data is None else state.data["content"])
+                except rules.ModelDefinitionError as exc:
+                    model = f"model definition is not a valid model definition: {exc}"
+                self._models[version] = model
+                return model
+        return None
 
     def _validate_mid(self, init: InitFacts, event: DecodedEvent, state: EventState) -> None:
         if state.pending or state.errors:
             return
         assert state.data is not None
-        model_stream = StreamID.from_bytes(init.model)
+        metadata = state.data["metadata"]
         try:
-            version = CID.from_string(state.data["metadata"]["modelVersion"]) if "modelVersion" in state.data["metadata"] else model_stream.cid
+            version = CID.from_string(metadata["modelVersion"]) if "modelVersion" in metadata else init.model_cid
         except CIDError:
             state.errors = ["modelVersion must be a valid CID"]
             return
-        definition = self._model_definition(version)
-        if definition is ...:
+        model = self._model(version)
+        if model is None:
             state.pending = True  # ceramic-one parks it until the model arrives
             return
-        try:
-            model = rules.parse_model(definition)
-        except rules.ModelDefinitionError as exc:
-            state.errors = [f"model definition is not a valid model definition: {exc}"]
+        if isinstance(model, str):
+            state.errors = [model]
             return
         state.errors = rules.mid_errors(
             content=state.data["content"],
