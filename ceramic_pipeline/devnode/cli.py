@@ -15,7 +15,9 @@ DESCRIPTION = """\
 Run the devnode: a DEVELOPMENT STAND-IN for ceramic-one, NOT a Ceramic node.
 It serves the ceramic-one HTTP API subset this project uses (under /ceramic) and validates
 events the way ceramic-one does (CAR round-trip, signatures, controller, init and prev
-before storing; model schema and set-relation rules when aggregating stream state).
+before storing; model schema and set-relation rules when aggregating stream state). Like
+the official SDK, it refuses any event block over 256,000 bytes. Each stream's verified
+state is kept in memory as events arrive and rebuilt from the data folder after a restart.
 It does not sync with peers, anchor, or verify time events.
 Production uses a real ceramic-one node (e.g. the 3box/ceramic-one image).
 """
