@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.devnode import cli as devnode_cli
+from ceramic_pipeline.devnode import cli as devnode_cli
 from ceramic_pipeline.ceramic.did import generate_seed_base64
 from ceramic_pipeline.settings import ConfigError, Settings
 
