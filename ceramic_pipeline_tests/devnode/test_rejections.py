@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ceramic_pipeline.ceramic import events
 from ceramic_pipeline.devnode import ingest
 
 from ceramic_pipeline_tests.devnode import builders as b
@@ -128,6 +129,13 @@ def test_data_event_whose_init_is_a_data_event(api, model_posted):
 SDK_UTILS = Path(__file__).resolve().parents[1] / "conformance" / "node_modules" / "@ceramic-sdk" / "events" / "dist" / "utils.js"
 
 
+@pytest.fixture
+def unchecked_client(monkeypatch):
+    """Our own signer refuses oversize blocks (ceramic.events.check_block_size); the node must
+    refuse them from any client, so these tests build events as a client without that check."""
+    monkeypatch.setattr(events, "MAX_BLOCK_SIZE", 10**9)
+
+
 def _update_with_payload_block_of(size: int) -> b.Event:
     """A data event on INIT whose payload block is exactly ``size`` bytes (a long title)."""
     def build(length: int) -> b.Event:
@@ -146,13 +154,13 @@ def test_block_size_limit_is_the_sdks():
     assert found and int(found.group(1)) == ingest.MAX_BLOCK_SIZE == 256_000
 
 
-def test_a_block_of_exactly_the_limit_is_accepted(api, model_posted):
+def test_a_block_of_exactly_the_limit_is_accepted(api, model_posted, unchecked_client):
     assert api.post("/events", json=b.body(INIT)).status_code == 204
     event = _update_with_payload_block_of(ingest.MAX_BLOCK_SIZE)
     assert api.post("/events", json=b.body(event)).status_code == 204
 
 
-def test_a_block_one_byte_over_the_limit_is_rejected_with_a_clear_message(api, model_posted):
+def test_a_block_one_byte_over_the_limit_is_rejected_with_a_clear_message(api, model_posted, unchecked_client):
     assert api.post("/events", json=b.body(INIT)).status_code == 204
     event = _update_with_payload_block_of(ingest.MAX_BLOCK_SIZE + 1)
     payload_cid = event.blocks[0][0]
@@ -161,6 +169,6 @@ def test_a_block_one_byte_over_the_limit_is_rejected_with_a_clear_message(api, m
     assert api.get(f"/streams/{STREAM}").status_code == 200  # the stream itself is untouched
 
 
-def test_an_oversize_signed_init_is_rejected(api, model_posted):
+def test_an_oversize_signed_init_is_rejected(api, model_posted, unchecked_client):
     big, _ = b.list_instance(MODEL_ID, {"title": "x" * 300_000}, unique=b"\x04" * 12)
     reject(api, big.car, "Event block ", "over the maximum block size of 256000 bytes")
