@@ -24,11 +24,11 @@ def _keygen(_args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ceramic_pipeline.commands import format_summary, group_by_inbox
+    from ceramic_pipeline.commands import format_summary
     from ceramic_pipeline.ingest import ingest
 
     Settings.from_env()  # configuration errors before any work
-    summary = ingest(group_by_inbox([Path(p) for p in args.paths]))
+    summary = ingest([Path(p) for p in args.paths])
     print(format_summary(summary, args.json))
     return 1 if summary["failed"] else 0
 

@@ -15,39 +15,38 @@ from typing import Any
 
 import dagster as dg
 
-from ceramic_pipeline.documents import document_id, inbox_files, partition_key
+from ceramic_pipeline.documents import partition_key, resolve_inputs
 from ceramic_pipeline.resources import InboxResource, resources_from_env
+from ceramic_pipeline.steps.documents import record_sources
 
 PARTITIONED = ("docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
 
 
-def _files(inbox: Path, chosen: list[Path]) -> list[Path]:
-    return chosen or [path for _doc_id, path in inbox_files(inbox)]
-
-
-def ingest(groups: dict[Path, list[Path]], environ: dict[str, str] | None = None) -> dict[str, Any]:
+def ingest(paths: list[Path], environ: dict[str, str] | None = None) -> dict[str, Any]:
     from ceramic_pipeline.definitions import defs
 
     resources = resources_from_env(environ)
     assets = [defs.get_assets_def(name) for name in ("doclingchunk_model", *PARTITIONED)]
     totals: Counter = Counter()
-    failures: list[str] = []
+    # Ids by documents.identity for the configured inbox; a bad input is one failure line.
+    documents, failures = resolve_inputs(paths, resources["inbox"].path)
     with ExitStack() as stack:
         instance = _instance(stack)
         dg.materialize([assets[0]], instance=instance, resources=resources)
-        for inbox, chosen in groups.items():
-            run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "path": str(inbox), "seed_samples": False})}
-            for path in _files(inbox, chosen):
-                key = partition_key(document_id(path, inbox))
-                instance.add_dynamic_partitions("documents", [key])
-                result = dg.materialize(assets[1:], partition_key=key, instance=instance, resources=run_resources, raise_on_error=False)
-                if not result.success:
-                    failures.append(f"{path}: {_failure(result)}")
-                    continue
-                totals["documents"] += 1
-                for name, fields in (("docling_chunks", ("chunks",)), ("pinned_chunks", ("pinned", "already_pinned")),
-                                     ("ceramic_streams", ("created", "updated", "removed", "unchanged", "events", "outbox_pending"))):
-                    totals.update(_metadata(result, name, fields))
+        run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "seed_samples": False})}
+        with resources["postgres"].connect() as conn:
+            record_sources(conn, documents)  # so the run finds files outside the inbox by partition key
+        for doc_id, path in documents:
+            key = partition_key(doc_id)
+            instance.add_dynamic_partitions("documents", [key])
+            result = dg.materialize(assets[1:], partition_key=key, instance=instance, resources=run_resources, raise_on_error=False)
+            if not result.success:
+                failures.append(f"{doc_id}: {_failure(result)}")
+                continue
+            totals["documents"] += 1
+            for name, fields in (("docling_chunks", ("chunks",)), ("pinned_chunks", ("pinned", "already_pinned")),
+                                 ("ceramic_streams", ("created", "updated", "removed", "unchanged", "events", "outbox_pending"))):
+                totals.update(_metadata(result, name, fields))
     summary: dict[str, Any] = {
         "documents": totals["documents"], "chunks": totals["chunks"],
         "streams_created": totals["created"], "streams_updated": totals["updated"],

@@ -42,5 +42,17 @@ class ConversionFailedError(DocumentError):
     """docling ran but could not convert the file."""
 
 
+class InvalidChunkError(DocumentError):
+    """A chunk's text or heading cannot be stored or published: it is not valid Unicode text
+    (a lone surrogate such as U+D800, which has no UTF-8 encoding). Names the document, the
+    chunk and the field, never the text."""
+
+    def __init__(self, document: str, chunk_index: int, field: str, reason: str) -> None:
+        super().__init__(f"{document}: chunk {chunk_index}: {field}: {reason}")
+        self.document = document
+        self.chunk_index = chunk_index
+        self.field = field
+
+
 class InboxError(DocumentError):
     """The inbox folder itself cannot be scanned (missing, not a directory)."""

@@ -13,9 +13,12 @@ from ceramic_pipeline.documents import (
     ChunkerConfig,
     chunk_document,
     chunks_to_dataframe,
-    load_document,
+    id_path,
     inbox_files,
+    load_document,
     partition_key,
+    path_text,
+    text_path,
 )
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
@@ -23,31 +26,59 @@ from ceramic_pipeline.storage.documents import DocumentRow
 
 
 class UnknownPartitionError(LookupError):
-    """No inbox file maps to a partition key (moved or deleted since it was discovered)."""
+    """No file maps to a partition key (moved or deleted since it was discovered)."""
 
 
-def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """The inbox files behind ``keys``, found in one pass over the inbox (keys are derived, not stored).
+def locate_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
+    """The files behind ``keys`` (partition keys are derived from ids, not reversible).
 
-    Only the matched files are read and hashed: a run for one document in a large inbox stays cheap.
+    A registered key (``documents`` table) is found from its id (``identity.id_path``), or
+    where it was last registered; so is a document outside the inbox that ``record_sources``
+    registered before its run. Other keys are looked for in one pass over the inbox. Only the
+    matched files are read and hashed: a run for one document in a large inbox stays cheap.
     """
-    wanted = set(keys)
-    found: dict[str, DocumentRow] = {}
-    for doc_id, path in inbox_files(inbox):
-        key = partition_key(doc_id)
-        if key in wanted:
-            found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
+    found: dict[str, tuple[str, Path]] = {}
+    for key, row in document_store.registered_for_keys(conn, list(keys)).items():
+        for path in (id_path(row.document_id, inbox), Path(text_path(row.source_path))):
+            if path.is_file():
+                found[key] = (row.document_id, path)
+                break
+    wanted = set(keys) - set(found)
+    if wanted and inbox.is_dir():
+        for doc_id, path in inbox_files(inbox):
+            key = partition_key(doc_id)
+            if key in wanted:
+                found[key] = (doc_id, path)
     missing = [k for k in keys if k not in found]
     if missing:
-        raise UnknownPartitionError(f"no file in {inbox} has partition key(s) {', '.join(missing[:10])}")
-    return [found[k] for k in keys]
+        raise UnknownPartitionError(f"no file in {inbox} or the documents table has partition key(s) {', '.join(missing[:10])}")
+    return [_row(*found[k]) for k in keys]
+
+
+def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]) -> None:
+    """Register where documents named on the command line are, so a run's ``locate_documents``
+    finds them by partition key also when they are outside the inbox (``resolve_inputs`` pairs)."""
+    with conn.transaction():
+        for doc_id, path in sources:
+            document_store.upsert_document(conn, _row(doc_id, path))
+
+
+def _row(doc_id: str, path: Path) -> DocumentRow:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return DocumentRow(doc_id, partition_key(doc_id), path_text(path), digest)
+
+
+def source_file(doc: DocumentRow) -> Path:
+    """The file a registered document was read from."""
+    return Path(text_path(doc.source_path))
 
 
 def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
     """Validate each partition's file as a DoclingDocument and record it in ``documents``."""
-    documents = locate_documents(inbox, keys)
+    documents = locate_documents(conn, inbox, keys)
     for doc in documents:
-        load_document(doc.source_path)  # a bad file fails this step with its own message
+        load_document(source_file(doc))  # a bad file fails this step with its own message
     with conn.transaction():
         for doc in documents:
             document_store.upsert_document(conn, doc)
@@ -56,7 +87,7 @@ def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str
 
 def chunk_into_table(conn: psycopg.Connection, doc: DocumentRow, config: ChunkerConfig) -> pd.DataFrame:
     """Chunk a registered document and make the ``chunks`` table hold exactly its chunks."""
-    chunks = chunk_document(load_document(doc.source_path), config)
+    chunks = chunk_document(load_document(source_file(doc)), config, source=doc.document_id)
     previous = {c.chunk_index: c for c in chunk_store.chunks_for_document(conn, doc.document_id)}
     rows = []
     for c in chunks:

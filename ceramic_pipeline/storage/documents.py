@@ -10,9 +10,9 @@ import psycopg
 
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
-    document_id: str
+    document_id: str  # documents.identity: valid UTF-8, odd bytes escaped
     partition_key: str
-    source_path: str
+    source_path: str  # documents.identity.path_text of the real path (text_path reverses it)
     content_sha256: str
 
 
@@ -60,13 +60,18 @@ def mark_ingested(conn: psycopg.Connection, document_ids: list[str]) -> int:
     ).rowcount
 
 
-def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
-    """The registered documents of these partitions, in the order given; a missing key is an error."""
+def registered_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> dict[str, DocumentRow]:
+    """{partition_key: row} for the keys that are registered (others are simply absent)."""
     rows = conn.execute(
         "SELECT document_id, partition_key, source_path, content_sha256 FROM documents WHERE partition_key = ANY(%s)",
         (partition_keys,),
     ).fetchall()
-    found = {r[1]: DocumentRow(*r) for r in rows}
+    return {r[1]: DocumentRow(*r) for r in rows}
+
+
+def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
+    """The registered documents of these partitions, in the order given; a missing key is an error."""
+    found = registered_for_keys(conn, partition_keys)
     missing = [k for k in partition_keys if k not in found]
     if missing:
         raise LookupError(f"partitions not registered by docling_documents yet: {', '.join(missing[:10])}")
