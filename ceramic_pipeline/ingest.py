@@ -34,7 +34,7 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None) -> dict[str
         instance = _instance(stack)
         dg.materialize([assets[0]], instance=instance, resources=resources)
         run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "seed_samples": False})}
-        with resources["postgres"].connect() as conn:
+        with resources["postgres"].process_config_and_initialize().connect() as conn:
             record_sources(conn, documents)  # so the run finds files outside the inbox by partition key
         for doc_id, path in documents:
             key = partition_key(doc_id)
