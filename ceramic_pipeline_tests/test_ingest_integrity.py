@@ -82,6 +82,17 @@ def test_nul_and_control_characters_round_trip_to_the_node_and_stream_show(tmp_p
     again_code, again = ingest([inbox], env)  # re-run: nothing to publish, nothing rewritten
     assert again_code == 0 and (again["streams_unchanged"], again["events"]) == (len(expected), 0)
 
+    # An edit keeps the NULs: the patch is computed from the exact previous content.
+    data = json.loads(path.read_text())
+    [item] = [t for t in data["texts"] if t["text"] == odd_documents.CONTROL_TEXT]
+    item["text"] = "edited\x00" + odd_documents.CONTROL_TEXT
+    path.write_text(json.dumps(data))
+    edit_code, edit = ingest([path], env)
+    assert edit_code == 0 and (edit["streams_updated"], edit["streams_unchanged"]) == (1, len(expected) - 1)
+    content, events = node_state(node.url, [first])[first]
+    assert (content["text"], events) == ("edited\x00" + odd_documents.CONTROL_TEXT, 3)
+    assert content["headings"] == list(expected[0].headings)
+
 
 def test_identity_is_one_id_per_real_file_and_odd_names_never_block_the_others(tmp_path, migrated_pg_url, node):
     inbox = tmp_path / "inbox"
