@@ -25,11 +25,11 @@ def _keygen(_args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from ceramic_pipeline.commands import format_summary, group_by_inbox
+    from ceramic_pipeline.commands import format_summary
     from ceramic_pipeline.ingest import ingest
 
     Settings.from_env()  # configuration errors before any work
-    summary = ingest(group_by_inbox([Path(p) for p in args.paths]), progress=None if args.json else progress_bar)
+    summary = ingest([Path(p) for p in args.paths], progress=None if args.json else progress_bar)
     print(format_summary(summary, args.json))
     return summary["exit_code"]
 

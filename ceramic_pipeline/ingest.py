@@ -21,9 +21,10 @@ import dagster as dg
 import psycopg
 
 from ceramic_pipeline.defs.partitions import partition_batches
-from ceramic_pipeline.documents import document_id, inbox_files, partition_key
+from ceramic_pipeline.documents import partition_key, resolve_inputs
 from ceramic_pipeline.resources import InboxResource, resources_from_env
 from ceramic_pipeline.settings import Settings
+from ceramic_pipeline.steps.documents import record_sources
 from ceramic_pipeline.storage import outbox
 from ceramic_pipeline.storage.documents import outcomes_for_keys
 from ceramic_pipeline.storage.embedded import resolve_database_url
@@ -47,16 +48,14 @@ _RUN_COUNTS = (
 Progress = Callable[[int, int], None]  # (documents done in this batch, chunks in this batch)
 
 
-def _files(inbox: Path, chosen: list[Path]) -> list[Path]:
-    return chosen or [path for _doc_id, path in inbox_files(inbox)]
-
-
-def ingest(groups: dict[Path, list[Path]], environ: dict[str, str] | None = None,
+def ingest(paths: list[Path], environ: dict[str, str] | None = None,
            progress: Callable[[int], Progress] | None = None) -> dict[str, Any]:
-    """Ingest every file of ``groups`` ({inbox folder: chosen files, or [] for all}); return the summary.
+    """Ingest the DoclingDocument files named by ``paths`` (files or folders); return the summary.
 
-    ``progress(total_documents)`` may return a callback told after each run how many documents
-    and chunks it covered. The summary's ``exit_code`` follows EXIT_* above.
+    Ids follow documents.identity for the configured inbox; a bad input (no such file,
+    unsupported type) is one failure line and the others still run. ``progress(total)`` may
+    return a callback told after each run how many documents and chunks it covered. The
+    summary's ``exit_code`` follows EXIT_* above.
     """
     from ceramic_pipeline.definitions import defs
 
@@ -66,46 +65,43 @@ def ingest(groups: dict[Path, list[Path]], environ: dict[str, str] | None = None
     database_url = resolve_database_url(settings.environ, settings.data_dir)
     job_assets = [defs.get_assets_def(name) for name in
                   ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")]
-    plan = [(inbox, [partition_key(document_id(p, inbox)) for p in _files(inbox, chosen)]) for inbox, chosen in groups.items()]
-    total_documents = sum(len(keys) for _inbox, keys in plan)
-    tick = progress(total_documents) if progress else None
+    documents, failures = resolve_inputs(paths, resources["inbox"].path)
+    bad_inputs = len(failures)
+    keys = list(dict.fromkeys(partition_key(doc_id) for doc_id, _path in documents))
+    run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "seed_samples": False})}
+    tick = progress(len(keys)) if progress else None
     totals: Counter = Counter()
     failed_checks: set[str] = set()
-    run_failures: list[str] = []
-    all_keys: list[str] = []
     started = time.perf_counter()
     with ExitStack() as stack:
         instance = _instance(stack)
-        for inbox, keys in plan:
-            run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "path": str(inbox), "seed_samples": False})}
-            existing = set(instance.get_dynamic_partitions("documents"))
-            instance.add_dynamic_partitions("documents", [k for k in dict.fromkeys(keys) if k not in existing])
-            for batch in partition_batches(instance.get_dynamic_partitions("documents"), keys, INGEST_DOCUMENTS_PER_RUN):
-                result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
-                                        run_config=QUIET, raise_on_error=False)
-                all_keys += batch.keys
-                counts = _run_counts(result)
-                totals.update(counts)
-                failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
-                if not result.success:
-                    run_failures.append(f"run {result.run_id} over {len(batch.keys)} document(s): {_failure(result)}")
-                if tick:
-                    tick(len(batch.keys), counts["chunks"])
         with psycopg.connect(database_url) as conn:
-            outcomes = outcomes_for_keys(conn, all_keys)
+            record_sources(conn, documents)  # so the runs find files outside the inbox by partition key
+        existing = set(instance.get_dynamic_partitions("documents"))
+        instance.add_dynamic_partitions("documents", [k for k in keys if k not in existing])
+        for batch in partition_batches(instance.get_dynamic_partitions("documents"), keys, INGEST_DOCUMENTS_PER_RUN):
+            result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
+                                    run_config=QUIET, raise_on_error=False)
+            counts = _run_counts(result)
+            totals.update(counts)
+            failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
+            if not result.success:
+                failures.append(f"run {result.run_id} over {len(batch.keys)} document(s): {_failure(result)}")
+            if tick:
+                tick(len(batch.keys), counts["chunks"])
+        with psycopg.connect(database_url) as conn:
+            outcomes = outcomes_for_keys(conn, keys)
             outbox_pending = outbox.status_counts(conn)["pending"]
     states = Counter(o.state for o in outcomes)
-    failures = [f"{o.document_id}: {o.error}" for o in outcomes if o.state == "failed"] + run_failures
-    unregistered = len(set(all_keys)) - len(outcomes)  # a file that vanished before it was registered
+    failures += [f"{o.document_id}: {o.error}" for o in outcomes if o.state == "failed"]
     summary: dict[str, Any] = {
-        "documents": total_documents,
+        "documents": len(keys) + bad_inputs,
         "documents_ingested": states["ingested"],
-        "documents_failed": states["failed"] + unregistered,
+        "documents_failed": states["failed"] + len(keys) - len(outcomes) + bad_inputs,
         "documents_pending": states["registered"],
         "chunks": totals["chunks"],
         "streams_created": totals["created"], "streams_updated": totals["updated"],
-        "streams_removed": totals["removed"],
-        "streams_unchanged": totals["unchanged"],
+        "streams_removed": totals["removed"], "streams_unchanged": totals["unchanged"],
         "events": totals["events"], "events_published": totals["published"],
         "pins": totals["pinned"] + totals["already_pinned"],
         "outbox_pending": outbox_pending,

@@ -51,6 +51,7 @@ def test_one_bad_document_is_contained_and_its_reason_is_one_line(tmp_path, cli_
     shutil.copytree(sample_documents_dir(), inbox)
     (inbox / "broken.json").write_text('{"schema_name": "DoclingDocument", "name": "' + MARKER + '", "texts": 7')
     (inbox / "not-docling.json").write_text(json.dumps({"schema_name": "DoclingDocument", "name": 1, "body": MARKER}))
+    cli_env["DOCLING_INBOX"] = str(inbox)  # ids relative to the inbox (documents.identity)
 
     result, summary = ingest([inbox], cli_env)
 
@@ -86,6 +87,7 @@ def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path
     for n in range(12):
         template["texts"][0]["text"] = f"Studio safety notes, copy {n}"
         (inbox / f"notes-{n:02d}.json").write_text(json.dumps(template))
+    cli_env["DOCLING_INBOX"] = str(inbox)
 
     result, summary = ingest([inbox], cli_env)
     assert result.returncode == 0, result.stderr[-2000:]

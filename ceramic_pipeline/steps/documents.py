@@ -14,9 +14,12 @@ from ceramic_pipeline.documents import (
     ChunkerConfig,
     chunk_document,
     chunks_to_dataframe,
-    load_document,
+    id_path,
     inbox_files,
+    load_document,
     partition_key,
+    path_text,
+    text_path,
 )
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
@@ -25,7 +28,7 @@ from ceramic_pipeline.steps.outcomes import per_document
 
 
 class UnknownPartitionError(LookupError):
-    """No inbox file maps to a partition key (moved or deleted since it was discovered)."""
+    """No file maps to a partition key (moved or deleted since it was discovered)."""
 
 
 @dataclass
@@ -35,18 +38,46 @@ class RegisterReport:
     failures: dict[str, str] = field(default_factory=dict)  # document_id (or partition key) -> reason
 
 
-def locate_documents(inbox: Path, keys: Sequence[str]) -> tuple[list[DocumentRow], list[str]]:
-    """The inbox files behind ``keys`` (found in one pass over the inbox) and the keys with no file.
+def locate_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> tuple[list[DocumentRow], list[str]]:
+    """The files behind ``keys`` (partition keys are derived from ids, not reversible), and the keys with none.
 
-    Only the matched files are read and hashed: a run for one document in a large inbox stays cheap.
+    A registered key (``documents`` table) is found from its id (``identity.id_path``), or
+    where it was last registered; so is a document outside the inbox that ``record_sources``
+    registered before its run. Other keys are looked for in one pass over the inbox. Only the
+    matched files are read and hashed: a run for one document in a large inbox stays cheap.
     """
-    wanted = set(keys)
-    found: dict[str, DocumentRow] = {}
-    for doc_id, path in inbox_files(inbox):
-        key = partition_key(doc_id)
-        if key in wanted:
-            found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
-    return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
+    found: dict[str, tuple[str, Path]] = {}
+    for key, row in document_store.registered_for_keys(conn, list(keys)).items():
+        for path in (id_path(row.document_id, inbox), Path(text_path(row.source_path))):
+            if path.is_file():
+                found[key] = (row.document_id, path)
+                break
+    wanted = set(keys) - set(found)
+    if wanted and inbox.is_dir():
+        for doc_id, path in inbox_files(inbox):
+            key = partition_key(doc_id)
+            if key in wanted:
+                found[key] = (doc_id, path)
+    return [_row(*found[k]) for k in keys if k in found], [k for k in keys if k not in found]
+
+
+def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]) -> None:
+    """Register where documents named on the command line are, so a run's ``locate_documents``
+    finds them by partition key also when they are outside the inbox (``resolve_inputs`` pairs)."""
+    with conn.transaction():
+        for doc_id, path in sources:
+            document_store.upsert_document(conn, _row(doc_id, path))
+
+
+def _row(doc_id: str, path: Path) -> DocumentRow:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return DocumentRow(doc_id, partition_key(doc_id), path_text(path), digest)
+
+
+def source_file(doc: DocumentRow) -> Path:
+    """The file a registered document was read from."""
+    return Path(text_path(doc.source_path))
 
 
 def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> RegisterReport:
@@ -54,13 +85,13 @@ def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str
 
     An unchanged document (content hash already ingested) is not loaded at all. A document that
     cannot be read or is not a DoclingDocument is recorded ``failed`` with its reason; a
-    partition whose file has left the inbox is failed by partition key (its previous row, if
-    any, keeps what it had).
+    partition whose file has gone is failed by partition key (its previous row, if any, keeps
+    what it had).
     """
     report = RegisterReport()
-    documents, missing = locate_documents(inbox, keys)
+    documents, missing = locate_documents(conn, inbox, keys)
     for key in missing:
-        reason = f"{UnknownPartitionError.__name__}: no file in the inbox {inbox} has partition key {key}"
+        reason = f"{UnknownPartitionError.__name__}: no file in {inbox} or the documents table has partition key {key}"
         known = document_store.known_documents(conn, [key])
         if known:
             document_store.mark_failed(conn, known[0].document_id, reason)
@@ -74,7 +105,7 @@ def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str
             continue
         failed_before = len(report.failures)
         with per_document(conn, doc.document_id, report.failures):
-            load_document(doc.source_path)  # validates; a bad file is this document's failure alone
+            load_document(source_file(doc))  # validates; a bad file is this document's failure alone
         if len(report.failures) == failed_before:
             report.registered.append(doc)
     return report
@@ -105,7 +136,7 @@ def chunk_documents(conn: psycopg.Connection, documents: Sequence[DocumentRow], 
 
 def chunk_into_table(conn: psycopg.Connection, doc: DocumentRow, config: ChunkerConfig) -> pd.DataFrame:
     """Chunk a registered document and make the ``chunks`` table hold exactly its chunks."""
-    chunks = chunk_document(load_document(doc.source_path), config)
+    chunks = chunk_document(load_document(source_file(doc)), config, source=doc.document_id)
     previous = {c.chunk_index: c for c in chunk_store.chunks_for_document(conn, doc.document_id)}
     rows = []
     for c in chunks:

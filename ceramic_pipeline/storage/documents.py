@@ -10,9 +10,9 @@ import psycopg
 
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
-    document_id: str
+    document_id: str  # documents.identity: valid UTF-8, odd bytes escaped
     partition_key: str
-    source_path: str
+    source_path: str  # documents.identity.path_text of the real path (text_path reverses it)
     content_sha256: str
 
 
@@ -122,7 +122,8 @@ def outcomes_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> li
     return [found[k] for k in partition_keys if k in found]
 
 
-def _rows_for_keys(conn: psycopg.Connection, partition_keys: list[str], state: str | None = None) -> dict[str, DocumentRow]:
+def registered_for_keys(conn: psycopg.Connection, partition_keys: list[str], state: str | None = None) -> dict[str, DocumentRow]:
+    """{partition_key: row} for the keys that are registered (in ``state`` when given); others are absent."""
     rows = conn.execute(
         "SELECT document_id, partition_key, source_path, content_sha256 FROM documents "
         "WHERE partition_key = ANY(%s) AND (%s::text IS NULL OR state = %s)",
@@ -136,19 +137,19 @@ def documents_to_process(conn: psycopg.Connection, partition_keys: list[str]) ->
 
     Unchanged (already ingested) and failed documents are skipped by every later step.
     """
-    found = _rows_for_keys(conn, partition_keys, "registered")
+    found = registered_for_keys(conn, partition_keys, "registered")
     return [found[k] for k in partition_keys if k in found]
 
 
 def known_documents(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
     """The known documents of these partitions, in the order given; unknown keys are left out."""
-    found = _rows_for_keys(conn, partition_keys)
+    found = registered_for_keys(conn, partition_keys)
     return [found[k] for k in partition_keys if k in found]
 
 
 def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
     """The registered documents of these partitions, in the order given; a missing key is an error."""
-    found = _rows_for_keys(conn, partition_keys)
+    found = registered_for_keys(conn, partition_keys)
     missing = [k for k in partition_keys if k not in found]
     if missing:
         raise LookupError(f"partitions not registered by docling_documents yet: {', '.join(missing[:10])}")

@@ -179,11 +179,47 @@ UPDATE documents SET state = 'ingested' WHERE ingested_sha256 = content_sha256;
 CREATE INDEX documents_state_idx ON documents (state);
 """
 
+# Exact values of columns that PostgreSQL cannot hold as they are (U+0000 in text and jsonb),
+# for the few rows that need them; storage/exact.py explains the two forms. json, not jsonb:
+# json keeps "\u0000" as written. The view gains the column at its end, so SQL readers can
+# tell that a row's text shows U+FFFD where the real text has U+0000.
+_EXACT_VALUES = """
+ALTER TABLE chunks ADD COLUMN exact_values json
+    CHECK (exact_values IS NULL OR json_typeof(exact_values) = 'object');
+ALTER TABLE ceramic_streams ADD COLUMN exact_values json
+    CHECK (exact_values IS NULL OR json_typeof(exact_values) = 'object');
+CREATE OR REPLACE VIEW chunks_with_ceramic AS
+SELECT c.document_id,
+       c.chunk_index,
+       c.text,
+       c.text_cid,
+       c.text_sha256,
+       c.text_bytes,
+       c.headings,
+       c.pages,
+       c.source,
+       c.partition_key,
+       c.updated_at,
+       s.stream_id,
+       s.latest_cid,
+       s.version        AS stream_version,
+       s.status         AS stream_status,
+       s.signer_did,
+       s.model_id,
+       s.ipfs_pins,
+       s.last_updated   AS stream_last_updated,
+       c.exact_values   AS chunk_exact_values
+FROM chunks c
+LEFT JOIN ceramic_streams s
+       ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
     Migration(4, "document outcomes", _DOCUMENT_OUTCOMES),
+    Migration(5, "exact values of text with U+0000", _EXACT_VALUES),
 )
 
 _CREATE_HISTORY = """
