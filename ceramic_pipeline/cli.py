@@ -23,11 +23,20 @@ def _keygen(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_settings() -> Settings:
+    """Settings after the whole-configuration preflight (ConfigError: exit 2, one line)."""
+    from ceramic_pipeline.preflight import preflight
+
+    settings = Settings.from_env()
+    preflight(settings)
+    return settings
+
+
 def _ingest(args: argparse.Namespace) -> int:
+    _checked_settings()  # before importing Dagster: configuration errors fail in seconds, not retries
     from ceramic_pipeline.commands import format_summary, group_by_inbox
     from ceramic_pipeline.ingest import ingest
 
-    Settings.from_env()  # configuration errors before any work
     summary = ingest(group_by_inbox([Path(p) for p in args.paths]))
     print(format_summary(summary, args.json))
     return 1 if summary["failed"] else 0
@@ -49,13 +58,13 @@ def _stream_verify(args: argparse.Namespace) -> int:
 
 
 def _publish(_args: argparse.Namespace) -> int:
+    settings = _checked_settings()
     import psycopg
 
     from ceramic_pipeline.commands import ceramic_client
     from ceramic_pipeline.storage.embedded import resolve_database_url
     from ceramic_pipeline.writer.publisher import publish_outbox
 
-    settings = Settings.from_env()
     url = resolve_database_url(settings.environ, settings.data_dir)
     with ceramic_client(settings) as client:
         report = publish_outbox(lambda: psycopg.connect(url), client)

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ceramic_pipeline.ceramic.did import SEED_VARIABLE, DIDKey, generate_seed_base64, parse_seed_base64
-from ceramic_pipeline.envparse import ConfigError, env_int
+from ceramic_pipeline.envparse import ConfigError, env_int, env_url
 
 log = logging.getLogger(__name__)
 
 MAX_INLINE_TEXT_BYTES = 16384  # the DoclingChunk model's inline text limit
+_warned: set[Path] = set()  # dev seed files already warned about in this process
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -60,7 +61,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL") or None,
-            ceramic_url=(env.get("CERAMIC_URL") or "").rstrip("/") or None,
+            ceramic_url=env_url(env, "CERAMIC_URL"),
             ceramic_timeout_s=env_int(env, "CERAMIC_TIMEOUT", 60000, 1, 3_600_000) / 1000,
             ceramic_batch_size=env_int(env, "CERAMIC_BATCH_SIZE", 50, 1, 1000),
             inbox=Path(env["DOCLING_INBOX"]).expanduser() if env.get("DOCLING_INBOX") else data_dir / "inbox",
@@ -90,10 +91,12 @@ def resolve_seed(environ: Mapping[str, str], data_dir: Path) -> bytes:
             handle.write(generate_seed_base64() + "\n")
     if stat.S_IMODE(path.stat().st_mode) & 0o077:
         raise ConfigError(f"{path} must not be readable by group or others (chmod 600 it)")
-    log.warning(
-        "%s is not set: signing with a development seed kept at %s. Production MUST set %s.",
-        SEED_VARIABLE, path, SEED_VARIABLE,
-    )
+    if path not in _warned:  # once per process: every step that signs resolves the seed again
+        _warned.add(path)
+        log.warning(
+            "%s is not set: signing with a development seed kept at %s. Production MUST set %s.",
+            SEED_VARIABLE, path, SEED_VARIABLE,
+        )
     try:
         return parse_seed_base64(path.read_text(), variable=str(path))
     except ValueError as exc:

@@ -25,8 +25,10 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pgserver.postgres_server import PostmasterInfo
+if TYPE_CHECKING:  # imported where used: pgserver's import warns when XDG_RUNTIME_DIR is unset
+    from pgserver.postgres_server import PostmasterInfo
 
 DATABASE_NAME = "ceramic_pipeline"
 
@@ -36,6 +38,8 @@ def _pgdata(data_dir: Path) -> Path:
 
 
 def _running(pgdata: Path) -> PostmasterInfo | None:
+    from pgserver.postgres_server import PostmasterInfo
+
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     return info if info is not None and info.is_running() and info.status == "ready" else None
 
