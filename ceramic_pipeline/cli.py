@@ -43,9 +43,21 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _stream_show(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.ceramic.client import CeramicError
+    from ceramic_pipeline.ceramic.identifiers import StreamIDError
+    from ceramic_pipeline.ceramic.verify import EventError
     from ceramic_pipeline.commands import show_stream
+    from ceramic_pipeline.ipfs.errors import PinningError
 
-    print(json.dumps(show_stream(Settings.from_env(), args.stream_id), indent=2, ensure_ascii=False))
+    try:
+        shown = show_stream(Settings.from_env(), args.stream_id)
+    except StreamIDError as exc:  # bad input: exit 2 like argparse
+        print(f"ceramic-pipeline: stream show: not a StreamID: {exc}", file=sys.stderr)
+        return 2
+    except (EventError, CeramicError, PinningError) as exc:  # unknown stream, node down, pinned text missing
+        print(f"ceramic-pipeline: stream show {args.stream_id}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
     return 0
 
 
