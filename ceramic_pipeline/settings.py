@@ -7,20 +7,16 @@ blockstore. Production sets the variables listed in the README.
 
 from __future__ import annotations
 
-import logging
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.did import SEED_VARIABLE, DIDKey, generate_seed_base64, parse_seed_base64
+from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.envparse import ConfigError, env_int, env_url
-
-log = logging.getLogger(__name__)
+from ceramic_pipeline.keys import load_seed
 
 MAX_INLINE_TEXT_BYTES = 16384  # the DoclingChunk model's inline text limit
-_warned: set[Path] = set()  # dev seed files already warned about in this process
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:
@@ -73,31 +69,10 @@ class Settings:
         )
 
     def signer(self) -> DIDKey:
-        return DIDKey.from_seed(resolve_seed(self.environ, self.data_dir))
+        """The agent's did:key from the configured seed source; ConfigError names the source."""
+        return DIDKey.from_seed(load_seed(self.environ, self.data_dir))
 
 
 def resolve_seed(environ: Mapping[str, str], data_dir: Path) -> bytes:
-    """The agent seed from AGENT_DID_SEED_BASE64, else a development seed kept (0600) under ``data_dir``."""
-    if environ.get(SEED_VARIABLE, "").strip():
-        try:
-            return parse_seed_base64(environ[SEED_VARIABLE])
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-    path = data_dir / "agent-seed.b64"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generate_seed_base64() + "\n")
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise ConfigError(f"{path} must not be readable by group or others (chmod 600 it)")
-    if path not in _warned:  # once per process: every step that signs resolves the seed again
-        _warned.add(path)
-        log.warning(
-            "%s is not set: signing with a development seed kept at %s. Production MUST set %s.",
-            SEED_VARIABLE, path, SEED_VARIABLE,
-        )
-    try:
-        return parse_seed_base64(path.read_text(), variable=str(path))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    """The agent seed from the configured source (ceramic_pipeline.keys), else a development seed under ``data_dir``."""
+    return load_seed(environ, data_dir)
