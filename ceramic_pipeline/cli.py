@@ -84,6 +84,15 @@ def _publish(_args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _health(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.health import run_checks
+
+    checks = run_checks(Settings.from_env(), timeout_s=args.timeout)
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
 def _embedded_stop(_args: argparse.Namespace) -> int:
     from ceramic_pipeline.embedded_node import stop_embedded_node
     from ceramic_pipeline.storage.embedded import stop_embedded_server
@@ -118,6 +127,11 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("stream_id")
     verify.set_defaults(func=_stream_verify)
     sub.add_parser("publish", help="post pending outbox events to the Ceramic node").set_defaults(func=_publish)
+    health = sub.add_parser(
+        "health", help="check the Ceramic node, PostgreSQL, the pinning service and the outbox (exit 1 if one is down)"
+    )
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
+    health.set_defaults(func=_health)
     embedded = sub.add_parser("embedded", help="the embedded default's background services").add_subparsers(dest="action", required=True)
     embedded.add_parser("stop", help="stop the embedded Ceramic node and PostgreSQL (they outlive dagster dev)").set_defaults(
         func=_embedded_stop
