@@ -140,10 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from ceramic_pipeline.logs import configure_logging, not_ours
+
+    third_party = logging.StreamHandler(sys.stderr)  # plain lines for other libraries' loggers
+    third_party.addFilter(not_ours)  # the project's own records are JSON lines (configure_logging)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=[third_party])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
     args = build_parser().parse_args(argv)
     try:
+        configure_logging()  # the project's loggers: JSON lines, LOG_LEVEL
         return args.func(args)
     except ConfigError as exc:
         print(f"ceramic-pipeline: {exc}", file=sys.stderr)
