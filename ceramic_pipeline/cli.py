@@ -93,6 +93,20 @@ def _health(args: argparse.Namespace) -> int:
     return 0 if all(check.ok for check in checks) else 1
 
 
+def _db_url(_args: argparse.Namespace) -> int:
+    from ceramic_pipeline.database_cli import database_url, display_url
+
+    print(display_url(database_url(Settings.from_env())))
+    return 0
+
+
+def _db_shell(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.database_cli import database_url, exec_psql
+
+    exec_psql(database_url(Settings.from_env()), [a for a in args.psql_args if a != "--"])
+    return 0  # not reached: psql replaced this process
+
+
 def _embedded_stop(_args: argparse.Namespace) -> int:
     from ceramic_pipeline.embedded_node import stop_embedded_node
     from ceramic_pipeline.storage.embedded import stop_embedded_server
@@ -132,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     health.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
     health.set_defaults(func=_health)
+    db = sub.add_parser("db", help="the pipeline's PostgreSQL (DATABASE_URL or the embedded one)").add_subparsers(
+        dest="action", required=True
+    )
+    db.add_parser("url", help="print the database URL (a password is shown as ***)").set_defaults(func=_db_url)
+    shell = db.add_parser("shell", help="open psql on the database; arguments after -- go to psql")
+    shell.add_argument("psql_args", nargs=argparse.REMAINDER, help="e.g. -- -c 'SELECT count(*) FROM chunks_with_ceramic'")
+    shell.set_defaults(func=_db_shell)
     embedded = sub.add_parser("embedded", help="the embedded default's background services").add_subparsers(dest="action", required=True)
     embedded.add_parser("stop", help="stop the embedded Ceramic node and PostgreSQL (they outlive dagster dev)").set_defaults(
         func=_embedded_stop

@@ -19,12 +19,20 @@ from ceramic_pipeline.keys import load_seed
 MAX_INLINE_TEXT_BYTES = 16384  # the DoclingChunk model's inline text limit
 
 
+DEFAULT_DAGSTER_HOME = Path("var") / "dagster"  # README command 1: DAGSTER_HOME=$PWD/var/dagster dagster dev
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """CERAMIC_PIPELINE_DATA, else ``$DAGSTER_HOME/ceramic-pipeline``, else ``./var/dagster/ceramic-pipeline``.
+
+    The last is where README command 1 (`dagster dev` with DAGSTER_HOME=$PWD/var/dagster)
+    keeps its data, so the CLI run from the same folder without DAGSTER_HOME uses the same
+    seed, database and node as the UI.
+    """
     if environ.get("CERAMIC_PIPELINE_DATA"):
         return Path(environ["CERAMIC_PIPELINE_DATA"]).expanduser()
-    if environ.get("DAGSTER_HOME"):
-        return Path(environ["DAGSTER_HOME"]).expanduser() / "ceramic-pipeline"
-    return Path.cwd() / "var" / "ceramic-pipeline"
+    home = Path(environ["DAGSTER_HOME"]).expanduser() if environ.get("DAGSTER_HOME") else Path.cwd() / DEFAULT_DAGSTER_HOME
+    return home / "ceramic-pipeline"
 
 
 @dataclass(frozen=True)
