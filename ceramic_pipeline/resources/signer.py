@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dagster as dg
+import pydantic
 
 from ceramic_pipeline.ceramic.did import SEED_VARIABLE, DIDKey
 from ceramic_pipeline.keys import load_seed
@@ -17,7 +18,7 @@ class SignerResource(dg.ConfigurableResource):
     environment when a step signs, so their tokens never enter run config either.
     """
 
-    seed_base64: str = ""
+    seed_base64: str = pydantic.Field(default="", repr=False)  # the resolved seed never reaches a repr
     data_dir: str
 
     def signer(self) -> DIDKey:
