@@ -38,8 +38,13 @@ def preflight(settings: Settings, *, timeout_s: float = CONNECT_TIMEOUT_S) -> No
     service or Ceramic node that is merely unreachable is not a configuration error: events
     and pins wait for the next run (``ceramic-pipeline health`` reports it).
     """
+    from ceramic_pipeline.health import OUTBOX_MAX_AGE_S, OUTBOX_MAX_AGE_VARIABLE
+    from ceramic_pipeline.logs import log_level
+
     env = settings.environ
     env_int(env, "SENSOR_MAX_RUNS_PER_TICK", 200, 1, 100_000)
+    env_int(env, OUTBOX_MAX_AGE_VARIABLE, OUTBOX_MAX_AGE_S)
+    log_level(env)
     _check_inbox(settings.inbox, env)
     check_data_dir_writable(settings.data_dir, env)
     settings.signer()

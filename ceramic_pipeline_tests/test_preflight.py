@@ -36,7 +36,7 @@ def closed_port() -> int:
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, float]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_DID", "DAGSTER_HOME", "CERAMIC_", "DATABASE_URL", "IPFS_", "PINATA_"))}
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_DID", "DAGSTER_HOME", "CERAMIC_", "DATABASE_URL", "IPFS_", "PINATA_", "VAULT_", "KMS_", "ENCRYPTED_DID", "LOG_"))}
     started = time.monotonic()
     out = subprocess.run([EXE, *args], env={**base, **env}, capture_output=True, text=True, timeout=120)
     return out, time.monotonic() - started
@@ -61,7 +61,11 @@ def bad_settings(tmp_path: Path, pinata_url: str) -> list[tuple[str, dict[str, s
     return [
         ("bad seed", {"AGENT_DID_SEED_BASE64": f"%{MARKER}%"}, "AGENT_DID_SEED_BASE64"),
         ("short seed", {"AGENT_DID_SEED_BASE64": base64.b64encode(MARKER.encode()).decode()}, "AGENT_DID_SEED_BASE64"),
+        ("seed file missing", {"AGENT_DID_SEED_BASE64": "", "AGENT_DID_SEED_FILE": str(tmp_path / "no-seed")}, "AGENT_DID_SEED_FILE"),
+        ("two seed sources", {"AGENT_DID_SEED_FILE": str(blocker)}, "AGENT_DID_SEED_FILE"),
+        ("vault without token", {"AGENT_DID_SEED_BASE64": "", "VAULT_ADDR": "http://127.0.0.1:1", "VAULT_SEED_PATH": "a"}, "VAULT_TOKEN"),
         ("url without scheme", {"CERAMIC_URL": "localhost:5101"}, "CERAMIC_URL"),
+        ("sensor number", {"SENSOR_MAX_RUNS_PER_TICK": "many"}, "SENSOR_MAX_RUNS_PER_TICK"),
         ("url without host", {"CERAMIC_URL": "http://:5101"}, "CERAMIC_URL"),
         ("number", {"CERAMIC_TIMEOUT": "soon"}, "CERAMIC_TIMEOUT"),
         ("pinning number", {"IPFS_RETRY_MAX_ATTEMPTS": "0"}, "IPFS_RETRY_MAX_ATTEMPTS"),
