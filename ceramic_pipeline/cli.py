@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     third_party.addFilter(not_ours)  # the project's own records are JSON lines (configure_logging)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=[third_party])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # ~40 INFO lines per temporary Dagster instance
     args = build_parser().parse_args(argv)
     try:
         configure_logging()  # the project's loggers: JSON lines, LOG_LEVEL
