@@ -123,6 +123,14 @@ def run_checks(settings: Settings, timeout_s: float = TIMEOUT_S) -> list[Check]:
     ]
 
 
+def record(checks: list[Check]) -> None:
+    """Set the ``ceramic_dependency_up{dependency}`` gauge from ``checks`` (push it with metrics.push)."""
+    from ceramic_pipeline.metrics import ceramic_dependency_up
+
+    for check in checks:
+        ceramic_dependency_up.labels(dependency=check.name).set(1 if check.ok else 0)
+
+
 def _connect(url: str, timeout_s: float) -> psycopg.Connection:
     return psycopg.connect(url, connect_timeout=max(2, int(timeout_s)), autocommit=True)
 

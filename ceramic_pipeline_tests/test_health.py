@@ -81,3 +81,12 @@ def test_bad_configuration_is_exit_2(tmp_path):
     code, lines, stderr = health({"CERAMIC_PIPELINE_DATA": str(tmp_path), "CERAMIC_URL": "node:5101",
                                   "AGENT_DID_SEED_BASE64": base64.b64encode(secrets.token_bytes(32)).decode()})
     assert code == 2 and lines == [] and stderr.startswith("ceramic-pipeline: CERAMIC_URL must start with")
+
+
+def test_record_sets_the_dependency_gauge():
+    from ceramic_pipeline.health import Check, record
+    from ceramic_pipeline.metrics import REGISTRY
+
+    record([Check("ceramic", True, "live"), Check("postgres", False, "down")])
+    assert REGISTRY.get_sample_value("ceramic_dependency_up", {"dependency": "ceramic"}) == 1
+    assert REGISTRY.get_sample_value("ceramic_dependency_up", {"dependency": "postgres"}) == 0
