@@ -56,6 +56,7 @@ def test_checks_are_declared_on_their_assets():
         ("ceramic_streams", "no_rejected_events"),
         ("ceramic_streams_table", "table_rows_equal_chunks"),
         ("ceramic_streams_table", "read_back_signatures_verify"),
+        ("postgres_backup", "restore_drill"),
     }
 
 
