@@ -79,10 +79,13 @@ def _restore(args: argparse.Namespace) -> int:
     from ceramic_pipeline.maintenance.backup import BackupError
     from ceramic_pipeline.maintenance.pgtools import PgToolError
     from ceramic_pipeline.maintenance.restore import RestoreRefused, restore_backup
-    from ceramic_pipeline.storage.embedded import resolve_database_url
 
-    settings = Settings.from_env()
-    url = args.database_url or resolve_database_url(settings.environ, settings.data_dir)
+    url = args.database_url
+    if not url:
+        from ceramic_pipeline.storage.embedded import resolve_database_url  # starts pgserver if needed
+
+        settings = Settings.from_env()
+        url = resolve_database_url(settings.environ, settings.data_dir)
     try:
         report = restore_backup(Path(args.backup), url, force=args.force)
     except (BackupError, RestoreRefused, PgToolError) as exc:
