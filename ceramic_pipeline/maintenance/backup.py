@@ -72,12 +72,19 @@ def _database_label(url: str) -> str:
 def list_backups(backup_dir: Path) -> list[Backup]:
     """Complete backups (those with a readable manifest), newest first."""
     backups = []
-    for path in sorted(Path(backup_dir).glob(f"{PREFIX}*{MANIFEST_SUFFIX}"), reverse=True):
+    for path in Path(backup_dir).glob(f"{PREFIX}*{MANIFEST_SUFFIX}"):
         try:
-            backups.append(Backup(path, json.loads(path.read_text())))
-        except (OSError, ValueError):
+            backup = Backup(path, json.loads(path.read_text()))
+            backups.append((_order(backup), backup))
+        except (OSError, ValueError, KeyError, TypeError):
             continue  # unreadable manifest: not a backup we can restore or count
-    return backups
+    return [backup for _, backup in sorted(backups, key=lambda item: item[0], reverse=True)]
+
+
+def _order(backup: Backup) -> tuple[datetime, int]:
+    """Creation time, then the collision suffix (``NAME``, ``NAME-2``, ...) of same-second backups."""
+    suffix = backup.name.rsplit("-", 1)[1]
+    return datetime.fromisoformat(backup.manifest["created_at"]), int(suffix) if suffix.isdigit() else 1
 
 
 def prune_backups(backup_dir: Path, keep: int) -> list[str]:

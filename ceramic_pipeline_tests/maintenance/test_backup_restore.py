@@ -146,7 +146,10 @@ def test_two_backups_in_the_same_second_do_not_collide(populated, tmp_path):
     now = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
     first = create_backup(populated, tmp_path, keep=5, now=now).backup
     second = create_backup(populated, tmp_path, keep=5, now=now).backup
-    assert first.name != second.name and first.dump_path.exists() and second.dump_path.exists()
+    third = create_backup(populated, tmp_path, keep=2, now=now).backup
+    assert len({first.name, second.name, third.name}) == 3
+    assert [b.name for b in list_backups(tmp_path)] == [third.name, second.name]  # newest kept, in order
+    assert not first.dump_path.exists() and second.dump_path.exists()
 
 
 def test_local_data_is_archived_consistently_and_checked(populated, tmp_path):

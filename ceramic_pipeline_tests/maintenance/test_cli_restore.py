@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import psycopg
+
 from ceramic_pipeline.maintenance.backup import create_backup
 from ceramic_pipeline_tests.maintenance.support import all_rows, populate
 from ceramic_pipeline_tests.test_cli import run
@@ -21,7 +23,7 @@ def test_restore_cli_restores_refuses_a_non_empty_target_and_a_corrupted_file(mi
     again = run(["restore", str(backup.dump_path), "--database-url", target], env)
     assert again.returncode == 1
     assert again.stderr.strip().splitlines() == [
-        f"ceramic-pipeline restore: database {target.rsplit('/', 1)[1]!r} is not empty; restoring would overwrite it (use --force)"]
+        f"ceramic-pipeline restore: database {psycopg.conninfo.conninfo_to_dict(target)['dbname']!r} is not empty; restoring would overwrite it (use --force)"]
     forced = run(["restore", str(backup.manifest_path), "--database-url", target, "--force"], env)
     assert forced.returncode == 0, forced.stderr
 
