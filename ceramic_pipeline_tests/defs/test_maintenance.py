@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import httpx
+import psycopg
 import pytest
 
 from ceramic_pipeline.definitions import defs
@@ -141,3 +142,27 @@ def test_vacuum_job_in_process_reports_sizes(maintenance_env):
     assert meta["total_bytes_before"] > 0 and meta["total_bytes_after"] > 0
     chunks = meta["sizes_per_table"]["chunks"]
     assert chunks["after"]["total_bytes"] == chunks["after"]["table_bytes"] + chunks["after"]["index_bytes"]
+
+
+def test_backup_and_drill_on_the_embedded_default_use_pgservers_own_pg_dump(monkeypatch, tmp_path):
+    from ceramic_pipeline.storage.embedded import embedded_database_url, stop_embedded_server
+
+    data_dir = tmp_path / "data"
+    for name in ("DATABASE_URL", "CERAMIC_URL", "IPFS_PINNING_SERVICE", "PROMETHEUS_PUSHGATEWAY_URL", "BACKUP_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    env = {"CERAMIC_PIPELINE_DATA": str(data_dir)}
+    try:
+        populate(resources_from_env(env)["postgres"].url(), documents=1, chunks_per_document=5)
+        maintenance = _defs(env)
+        result = dg.materialize([maintenance.get_assets_def("postgres_backup"), *maintenance.asset_checks],
+                                resources=resources_from_env(env), instance=dg.DagsterInstance.ephemeral())
+        assert result.success
+        [evaluation] = result.get_asset_check_evaluations()
+        assert evaluation.passed, evaluation.metadata["result"].value
+        [backup] = list_backups(data_dir / "backups")
+        with psycopg.connect(embedded_database_url(data_dir)) as conn:
+            server_major = conn.info.server_version // 10000
+        assert backup.manifest["pg_dump_major"] == server_major == 16  # pgserver's PostgreSQL
+        assert backup.manifest["tables"]["chunks"]["rows"] == 5
+    finally:
+        stop_embedded_server(data_dir)

@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 import tarfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -178,3 +179,42 @@ def test_local_data_is_archived_consistently_and_checked(populated, tmp_path):
     backup.files_path.write_bytes(backup.files_path.read_bytes()[:-10])
     with pytest.raises(BackupError, match=r"files\.tar\.gz: .*truncated"):
         verify_backup(backup)
+
+
+def test_an_interrupted_dump_leaves_nothing_under_a_final_name_and_the_next_backup_cleans_up(populated, tmp_path):
+    # pg_dump writes part of the file, then the whole backup process is killed (SIGKILL: no cleanup runs).
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    slow = tmp_path / "bin" / "pg_dump"
+    slow.parent.mkdir()
+    slow.write_text("#!/bin/sh\nfor a; do case $a in --file=*) printf PGDMP-part > \"${a#--file=}\";; esac; done\nsleep 60\n")
+    slow.chmod(0o755)
+    backups = tmp_path / "backups"
+    script = textwrap.dedent(f"""
+        import psycopg
+        from pathlib import Path
+        from ceramic_pipeline.maintenance import backup, pgtools
+        with psycopg.connect({populated!r}) as conn:
+            major = pgtools.server_major(conn)
+        pgtools.candidate_dirs = lambda: [Path({str(slow.parent)!r})]
+        pgtools.client_major = lambda binary: major
+        backup.create_backup({populated!r}, Path({str(backups)!r}), keep=3)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        for _ in range(300):
+            if list(backups.glob(".*.partial")):
+                break
+            time.sleep(0.1)
+        assert list(backups.glob(".*.partial")), "the dump never started"
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    assert [p.name for p in backups.iterdir() if not p.name.startswith(".")] == []
+
+    create_backup(populated, backups, keep=3)
+    assert list(backups.glob(".*.partial")) == []
+    assert len(list_backups(backups)) == 1
