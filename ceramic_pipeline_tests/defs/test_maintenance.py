@@ -140,6 +140,8 @@ def test_vacuum_job_in_process_reports_sizes(maintenance_env):
     meta = {k: v.value for k, v in output.event_specific_data.metadata.items()}
     assert meta["tables"] == 6 and meta["reindex"] == "CONCURRENTLY"
     assert meta["total_bytes_before"] > 0 and meta["total_bytes_after"] > 0
+    for when in ("before", "after"):
+        assert meta[f"total_bytes_{when}"] == meta[f"table_bytes_{when}"] + meta[f"index_bytes_{when}"]
     chunks = meta["sizes_per_table"]["chunks"]
     assert chunks["after"]["total_bytes"] == chunks["after"]["table_bytes"] + chunks["after"]["index_bytes"]
 
