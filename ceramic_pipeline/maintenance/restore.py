@@ -151,7 +151,9 @@ def restore_drill(backup_dir: Path, server_url: str) -> DrillReport:
         return DrillReport(False, newest.name, str(exc))
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
+            # WITH (FORCE) (PostgreSQL >= 13) ends sessions a failed restore may have left behind.
+            force = " WITH (FORCE)" if server_major(conn) >= 13 else ""
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}" + force).format(sql.Identifier(scratch)))
     if not report.matches:
         what = ", ".join(sorted(report.mismatches)) or "content checksum"
         return DrillReport(False, newest.name, f"restored data differs from the backup's record: {what}", report)
