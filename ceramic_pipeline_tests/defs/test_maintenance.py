@@ -45,7 +45,19 @@ def test_each_schedule_evaluates_to_its_job_at_its_cron(name, tmp_path):
     assert (schedule.cron_schedule, schedule.execution_timezone) == (cron, "UTC")
     context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 29, 2, 0, tzinfo=timezone.utc))
     [request] = schedule.evaluate_tick(context).run_requests
-    assert (request.job_name or schedule.job_name) == job
+    assert request.tags["dagster/schedule_name"] == name
+    assert (request.job_name or schedule.job_name) == job  # a ScheduleDefinition's requests run its job
+
+
+def test_the_scheduled_jobs_select_what_they_are_named_for():
+    backup = defs.resolve_job_def("backup_database")
+    assert {k.to_user_string() for k in backup.asset_layer.executable_asset_keys} == {"postgres_backup"}
+    drill = defs.resolve_job_def("run_restore_drill")
+    assert [n.name for n in drill.nodes] == ["postgres_backup_restore_drill"]
+    assert [n.name for n in backup.nodes] == ["postgres_backup"]  # the daily job leaves the drill out
+    assert [n.name for n in defs.resolve_job_def("vacuum_reindex_database").nodes] == ["vacuum_analyze_reindex"]
+    for job in SCHEDULES.values():
+        assert defs.resolve_job_def(job[0]).tags["ceramic/kind"] == "maintenance"  # dagster.yaml's concurrency tag
 
 
 def test_crons_and_timezone_come_from_the_environment(tmp_path):
