@@ -137,6 +137,41 @@ def _embedded_stop(_args: argparse.Namespace) -> int:
     return 0
 
 
+# --- restore (maintenance): kept in one block ---------------------------------------------
+def _restore(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.maintenance.backup import BackupError
+    from ceramic_pipeline.maintenance.pgtools import PgToolError
+    from ceramic_pipeline.maintenance.restore import RestoreRefused, restore_backup
+
+    url = args.database_url
+    if not url:
+        from ceramic_pipeline.storage.embedded import resolve_database_url  # starts pgserver if needed
+
+        settings = Settings.from_env()
+        url = resolve_database_url(settings.environ, settings.data_dir)
+    try:
+        report = restore_backup(Path(args.backup), url, force=args.force)
+    except (BackupError, RestoreRefused, PgToolError) as exc:
+        print(f"ceramic-pipeline restore: {exc}", file=sys.stderr)
+        return 1
+    if not report.matches:
+        print(f"ceramic-pipeline restore: restored, but the data differs from the manifest: "
+              f"{', '.join(sorted(report.mismatches)) or 'content checksum'}", file=sys.stderr)
+        return 1
+    print(f"restored {report.backup}: {report.tables} tables, {report.rows} rows, matching the manifest "
+          f"({report.seconds:.1f} s)")
+    return 0
+
+
+def _add_restore(sub: argparse._SubParsersAction) -> None:
+    restore = sub.add_parser("restore", help="restore a backup (NAME.dump, checked against its manifest) into a database")
+    restore.add_argument("backup", help="the backup's .dump (or .manifest.json) file in BACKUP_DIR")
+    restore.add_argument("--database-url", help="target database (default: DATABASE_URL, else the embedded one)")
+    restore.add_argument("--force", action="store_true", help="overwrite a database that already holds tables")
+    restore.set_defaults(func=_restore)
+# --- end restore ----------------------------------------------------------------------------
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ceramic-pipeline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     embedded.add_parser("stop", help="stop the embedded Ceramic node and PostgreSQL (they outlive dagster dev)").set_defaults(
         func=_embedded_stop
     )
+    _add_restore(sub)
     return parser
 
 

@@ -52,8 +52,20 @@ ceramic_dependency_up = Gauge(
 
 JOB = "ceramic_pipeline"
 
+# The backup timestamp has its own registry and a FIXED grouping key: each successful backup
+# replaces the one group, so the series survives between daily backups (the per-process groups
+# are deleted after a day) and the stale-backup alert can compare it with time().
+BACKUP_REGISTRY = CollectorRegistry()
+BACKUP_INSTANCE = "postgres_backup"
 
-def push(instance: str, environ: Mapping[str, str] | None = None) -> bool:
+ceramic_backup_last_success_timestamp_seconds = Gauge(
+    "ceramic_backup_last_success_timestamp_seconds",
+    "Unix time of the last successful backup (pg_dump written, checksummed and renamed into place).",
+    registry=BACKUP_REGISTRY,
+)
+
+
+def push(instance: str, environ: Mapping[str, str] | None = None, registry: CollectorRegistry = REGISTRY) -> bool:
     """Push this process's metrics to PROMETHEUS_PUSHGATEWAY_URL (if set); never fails the caller.
 
     ``instance`` must be unique per process (e.g. ``<run id>:<pid>``): the alert rules sum the
@@ -64,8 +76,14 @@ def push(instance: str, environ: Mapping[str, str] | None = None) -> bool:
     if not url:
         return False
     try:
-        push_to_gateway(url, job=JOB, grouping_key={"instance": instance}, registry=REGISTRY, timeout=5)
+        push_to_gateway(url, job=JOB, grouping_key={"instance": instance}, registry=registry, timeout=5)
     except OSError as exc:  # metrics must never break the pipeline
         log.warning("could not push metrics to %s: %s", url, exc)
         return False
     return True
+
+
+def push_backup_success(timestamp_s: float, environ: Mapping[str, str] | None = None) -> bool:
+    """Set the last-backup gauge and push it under its fixed group (see BACKUP_INSTANCE)."""
+    ceramic_backup_last_success_timestamp_seconds.set(timestamp_s)
+    return push(BACKUP_INSTANCE, environ, registry=BACKUP_REGISTRY)

@@ -47,6 +47,14 @@ class Settings:
     chunker: str
     tokenizer_path: str | None
     max_tokens: int | None
+    # Scheduled maintenance (backups, restore drill, VACUUM/REINDEX); crons are UTC unless
+    # MAINTENANCE_TIMEZONE says otherwise, and are validated where the schedules are built.
+    backup_dir: Path
+    backup_retention_count: int
+    backup_cron: str
+    restore_drill_cron: str
+    vacuum_cron: str
+    maintenance_timezone: str
     environ: Mapping[str, str] = field(repr=False)
 
     @classmethod
@@ -73,6 +81,12 @@ class Settings:
             chunker=chunker,
             tokenizer_path=tokenizer,
             max_tokens=max_tokens,
+            backup_dir=Path(env["BACKUP_DIR"]).expanduser() if env.get("BACKUP_DIR", "").strip() else data_dir / "backups",
+            backup_retention_count=env_int(env, "BACKUP_RETENTION_COUNT", 7, 1, 10_000),
+            backup_cron=env.get("BACKUP_CRON", "").strip() or "0 2 * * *",
+            restore_drill_cron=env.get("RESTORE_DRILL_CRON", "").strip() or "0 4 * * 0",
+            vacuum_cron=env.get("VACUUM_CRON", "").strip() or "0 3 * * 0",
+            maintenance_timezone=env.get("MAINTENANCE_TIMEZONE", "").strip() or "UTC",
             environ=env,
         )
 

@@ -58,3 +58,15 @@ def test_push_lands_in_one_group_per_process(pushgateway):
 def test_push_is_off_without_a_url_and_never_raises(pushgateway):
     assert metrics.push("x", {}) is False
     assert metrics.push("x", {"PROMETHEUS_PUSHGATEWAY_URL": "http://127.0.0.1:9"}) is False  # nothing listens there
+
+
+def test_backup_success_time_lives_in_one_fixed_group_that_each_backup_replaces(pushgateway):
+    env = {"PROMETHEUS_PUSHGATEWAY_URL": pushgateway}
+    assert metrics.push_backup_success(1_700_000_000.0, env)
+    assert metrics.push_backup_success(1_700_086_400.0, env)
+    scraped = httpx.get(f"{pushgateway}/metrics").text
+    lines = [line for line in scraped.splitlines() if line.startswith("ceramic_backup_last_success_timestamp_seconds{")]
+    assert len(lines) == 1 and 'instance="postgres_backup"' in lines[0]
+    assert float(lines[0].rsplit(" ", 1)[1]) == 1_700_086_400.0
+    in_group = {line.split("{")[0] for line in scraped.splitlines() if 'instance="postgres_backup"' in line}
+    assert in_group == {"ceramic_backup_last_success_timestamp_seconds", "push_time_seconds", "push_failure_time_seconds"}

@@ -39,3 +39,14 @@ def test_bad_values_are_one_line_errors_naming_the_variable(env, message):
 def test_ceramic_url_and_timeout(tmp_path):
     s = Settings.from_env({"CERAMIC_URL": "http://node:5101/", "CERAMIC_TIMEOUT": "2500"})
     assert s.ceramic_url == "http://node:5101" and s.ceramic_timeout_s == 2.5
+
+
+def test_backup_settings_default_under_the_data_dir_and_parse(tmp_path):
+    s = Settings.from_env({"CERAMIC_PIPELINE_DATA": str(tmp_path)})
+    assert (s.backup_dir, s.backup_retention_count) == (tmp_path / "backups", 7)
+    assert (s.backup_cron, s.restore_drill_cron, s.vacuum_cron, s.maintenance_timezone) == (
+        "0 2 * * *", "0 4 * * 0", "0 3 * * 0", "UTC")
+    s = Settings.from_env({"BACKUP_DIR": str(tmp_path / "elsewhere"), "BACKUP_RETENTION_COUNT": "30"})
+    assert (s.backup_dir, s.backup_retention_count) == (tmp_path / "elsewhere", 30)
+    with pytest.raises(ConfigError, match="BACKUP_RETENTION_COUNT must be between 1 and"):
+        Settings.from_env({"BACKUP_RETENTION_COUNT": "0"})

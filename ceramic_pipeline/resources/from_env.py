@@ -7,6 +7,8 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from ceramic_pipeline.maintenance.local_data import embedded_local_data
+from ceramic_pipeline.resources.backups import BackupResource
 from ceramic_pipeline.resources.ceramic import CeramicNodeResource
 from ceramic_pipeline.resources.inbox import InboxResource
 from ceramic_pipeline.resources.pinning import PinningResource
@@ -52,5 +54,10 @@ def resources_from_env(environ: Mapping[str, str] | None = None) -> dict[str, dg
             chunker=settings.chunker,
             tokenizer_path=settings.tokenizer_path or "",
             max_tokens=settings.max_tokens or 0,
+        ),
+        "backups": BackupResource(
+            backup_dir=str(settings.backup_dir),
+            retention_count=settings.backup_retention_count,
+            local_data={name: str(path) for name, path in embedded_local_data(settings).items()},
         ),
     }

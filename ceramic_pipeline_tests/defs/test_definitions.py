@@ -68,6 +68,7 @@ def test_checks_are_declared_on_their_assets():
         ("ceramic_streams_table", "table_rows_equal_chunks"),
         ("ceramic_streams_table", "read_back_signatures_verify"),
         ("ceramic_streams_table", "every_document_ingested"),
+        ("postgres_backup", "restore_drill"),
     }
 
 

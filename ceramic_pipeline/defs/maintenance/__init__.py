@@ -1,0 +1,18 @@
+"""Scheduled maintenance: the postgres_backup asset and its restore drill, VACUUM/REINDEX."""
+
+import dagster as dg
+
+from ceramic_pipeline.defs.maintenance.assets import postgres_backup, restore_drill
+from ceramic_pipeline.defs.maintenance.jobs import backup_database, run_restore_drill, vacuum_reindex_database
+from ceramic_pipeline.defs.maintenance.schedules import maintenance_schedules
+from ceramic_pipeline.settings import Settings
+
+
+def maintenance_definitions(settings: Settings) -> dg.Definitions:
+    """Assets, checks, jobs and schedules of the maintenance group (resources come from the caller)."""
+    return dg.Definitions(
+        assets=[postgres_backup],
+        asset_checks=[restore_drill],
+        jobs=[backup_database, run_restore_drill, vacuum_reindex_database],
+        schedules=maintenance_schedules(settings),
+    )
