@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from ceramic_pipeline.ceramic.devnode.server import VERSION
+from ceramic_pipeline.devnode.server import VERSION
 from ceramic_pipeline.storage.outbox import OutboxEvent, enqueue_events
 from ceramic_pipeline_tests.ipfs.pinata_standin import PinataStandIn
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.devnode.store import DB_FILE
+from ceramic_pipeline.devnode.store import DB_FILE
 from ceramic_pipeline.ipfs.config import EMBEDDED_SUBDIR
 from ceramic_pipeline.settings import Settings
 

@@ -3,6 +3,8 @@ target the right jobs, and jobs that run against a real PostgreSQL and record wh
 
 from __future__ import annotations
 
+from ceramic_pipeline.storage.migrations import MIGRATIONS
+
 import json
 import time
 from datetime import datetime, timezone
@@ -110,7 +112,7 @@ def test_backup_job_then_drill_job_in_process(maintenance_env, pushgateway):  # 
     backups = list_backups(backup_dir)
     assert [b.name for b in backups][0] == meta["backup"] and len(backups) == 2  # BACKUP_RETENTION_COUNT
     assert meta["dump_sha256"] == backups[0].manifest["dump"]["sha256"]
-    assert meta["rows_per_table"]["chunks"] == 20 and meta["dagster/row_count"] == 2 + 20 + 20 + 3
+    assert meta["rows_per_table"]["chunks"] == 20 and meta["dagster/row_count"] == 2 + 20 + 20 + len(MIGRATIONS)
     assert meta["files_archive"].endswith(".files.tar.gz") and meta["files_size_bytes"] > 0
     assert len(meta["deleted_by_retention"]) == 1
     assert len(instance.fetch_materializations(dg.AssetKey("postgres_backup"), limit=10).records) == 3  # catalog history
@@ -122,7 +124,7 @@ def test_backup_job_then_drill_job_in_process(maintenance_env, pushgateway):  # 
     drill = maintenance.resolve_job_def("run_restore_drill").execute_in_process(instance=instance)
     [evaluation] = drill.get_asset_check_evaluations()
     assert evaluation.check_name == "restore_drill" and evaluation.passed
-    assert evaluation.metadata["rows"].value == 45 and evaluation.metadata["backup"].value == meta["backup"]
+    assert evaluation.metadata["rows"].value == 2 + 20 + 20 + len(MIGRATIONS) and evaluation.metadata["backup"].value == meta["backup"]
 
     manifest_path = backups[0].manifest_path
     manifest = json.loads(manifest_path.read_text())

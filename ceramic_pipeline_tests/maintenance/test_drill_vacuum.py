@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ceramic_pipeline.storage.migrations import MIGRATIONS
+
 import json
 
 import psycopg
@@ -28,7 +30,7 @@ def test_the_drill_passes_on_a_good_backup_and_drops_its_scratch_database(popula
     create_backup(populated, tmp_path, keep=3)
     result = restore_drill(tmp_path, populated)
     assert result.passed, result.reason
-    assert result.report.rows == 246 and result.report.tables == 6
+    assert result.report.rows == 243 + len(MIGRATIONS) and result.report.tables == 6
     assert _scratch_databases(populated) == []
 
 
@@ -39,7 +41,7 @@ def test_the_drill_restores_the_newest_backup(populated, tmp_path):
     newest = create_backup(populated, tmp_path, keep=3).backup
     result = restore_drill(tmp_path, populated)
     assert result.passed and result.backup == newest.name
-    assert result.report.rows == 246 - 60
+    assert result.report.rows == 243 + len(MIGRATIONS) - 60
 
 
 def test_the_drill_fails_when_the_restored_rows_differ_from_the_record(populated, tmp_path):
