@@ -164,10 +164,23 @@ ALTER TABLE documents ADD COLUMN ingested_sha256 text;
 UPDATE documents SET ingested_sha256 = content_sha256;
 """
 
+# Which tip the read-back last verified, and when, in columns of their own: read-back then
+# skips streams whose tip it already verified (issue 10), and last_updated keeps meaning the
+# last real change (issue 11's archival). Earlier read-backs kept them in stream_metadata.
+_VERIFIED_TIP = """
+ALTER TABLE ceramic_streams ADD COLUMN verified_cid text, ADD COLUMN verified_at timestamptz;
+UPDATE ceramic_streams
+SET verified_cid = stream_metadata->>'node_tip',
+    verified_at = (stream_metadata->>'verified_at')::timestamptz,
+    stream_metadata = stream_metadata - 'node_tip' - 'verified_at'
+WHERE stream_metadata ? 'node_tip';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
+    Migration(4, "verified tip columns", _VERIFIED_TIP),
 )
 
 _CREATE_HISTORY = """

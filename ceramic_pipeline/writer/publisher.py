@@ -3,7 +3,12 @@
 Each round takes the events that are ready (every earlier event of their stream already
 published), posts Model streams first so instances never precede their model, then the
 rest in parallel. A 400 marks the event rejected with the node's message; a node that
-stays unreachable leaves events pending for the next run.
+stays unreachable leaves events pending for the next run: the first round in which nothing
+progresses ends the call, and the client stops retrying a node that refuses connections.
+
+A Model's init event counts as published only once the node also registered interest in the
+model (ceramic-one stores instances of models it is interested in). Doing it here, not before
+any work, means a node that is down never blocks chunking and signing (issue 8, kind 5).
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ def _is_model(stream_id: str) -> bool:
 def _post(client: CeramicClient, event: outbox.PendingEvent) -> BaseException | None:
     try:
         client.post_event(event.car)
+        if event.position == 0 and _is_model(event.stream_id):
+            client.register_interest(event.stream_id)  # idempotent: a re-post registers again
     except CeramicError as exc:
         return exc
     return None

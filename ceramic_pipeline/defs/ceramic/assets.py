@@ -85,20 +85,22 @@ def ceramic_streams_table(
     Documents whose streams all verify are marked ingested, which is what the inbox sensor skips.
     """
     did = signer.signer().did
-    verified, failures, mismatched, ingested = 0, [], {}, []
+    verified, pending, failures, mismatched, ingested = 0, 0, [], {}, []
     with postgres.connect() as conn, ceramic.client() as client:
         for document_id in _document_ids(context, postgres):
             report = verify_document_streams(conn, client, document_id, did)
             verified += report.verified
+            pending += report.pending
             failures += report.failures
             rows, chunks = checks.active_stream_count(conn, document_id, did), checks.chunk_count(conn, document_id)
             if rows != chunks:
                 mismatched[document_id] = {"rows": rows, "chunks": chunks}
-            elif not report.failures:
+            elif not report.failures and not report.pending:  # pending: not done until verified
                 ingested.append(document_id)
         mark_ingested(conn, ingested)
     return dg.MaterializeResult(
-        metadata={"verified_streams": verified, "failures": len(failures), "documents_ingested": len(ingested)},
+        metadata={"verified_streams": verified, "pending_streams": pending, "failures": len(failures),
+                  "documents_ingested": len(ingested)},
         check_results=[
             dg.AssetCheckResult(check_name=ROWS_MATCH.name, passed=not mismatched,
                                 metadata={"mismatched": dg.MetadataValue.json(mismatched)}),
