@@ -125,6 +125,12 @@ def status_counts(conn: psycopg.Connection) -> dict[str, int]:
     return counts
 
 
+def event_status(conn: psycopg.Connection, event_cid: str) -> tuple[str, str | None] | None:
+    """(status, last error or node message) of one outbox event; None if it is not in the outbox."""
+    row = conn.execute("SELECT status, last_error FROM ceramic_events WHERE event_cid = %s", (event_cid,)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def _record_attempt(conn: psycopg.Connection, event_cid: str, error: str, status: str) -> int:
     row = conn.execute(
         "UPDATE ceramic_events SET status = %s, attempts = attempts + 1, last_error = %s, "
