@@ -176,11 +176,19 @@ SET verified_cid = stream_metadata->>'node_tip',
 WHERE stream_metadata ? 'node_tip';
 """
 
+# An init event queued without asking the node whether the stream already exists (the node
+# was unreachable when it was planned): the publisher looks the stream up before posting it,
+# so a database that was lost or restored never forks a stream the node holds (issue 8).
+_UNCHECKED_INIT = """
+ALTER TABLE ceramic_events ADD COLUMN unchecked boolean NOT NULL DEFAULT false;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
     Migration(4, "verified tip columns", _VERIFIED_TIP),
+    Migration(5, "unchecked init events", _UNCHECKED_INIT),
 )
 
 _CREATE_HISTORY = """

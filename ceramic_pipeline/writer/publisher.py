@@ -32,7 +32,12 @@ class PublishReport:
     rejected: int = 0
     failed: int = 0
     pending: int = 0
+    dropped: int = 0  # streams not posted: the node already held them with another history
     errors: list[str] = field(default_factory=list)
+
+
+class StreamExists(CeramicError):
+    """An unchecked init's stream is already on the node: posting our events would fork it."""
 
 
 def _is_model(stream_id: str) -> bool:
@@ -41,6 +46,9 @@ def _is_model(stream_id: str) -> bool:
 
 def _post(client: CeramicClient, event: outbox.PendingEvent) -> BaseException | None:
     try:
+        if event.unchecked and client.get_stream(event.stream_id) is not None:
+            return StreamExists("already on the node with a history this database does not know "
+                                "(database lost or restored?); its queued events were dropped and the next run adopts it")
         client.post_event(event.car)
         if event.position == 0 and _is_model(event.stream_id):
             client.register_interest(event.stream_id)  # idempotent: a re-post registers again
@@ -84,7 +92,11 @@ def _record(conn: psycopg.Connection, outcomes: list, report: PublishReport) -> 
             metrics.ceramic_stream_creation_duration_seconds.observe(max(0.0, (now - event.created_at).total_seconds()))
     report.published += len(published)
     for event, err in outcomes:
-        if isinstance(err, EventRejected):
+        if isinstance(err, StreamExists):
+            outbox.drop_unpublished_stream(conn, event.stream_id)
+            report.dropped += 1
+            report.errors.append(f"{event.stream_id}: {err}")
+        elif isinstance(err, EventRejected):
             outbox.mark_rejected(conn, event.event_cid, err.message)
             report.rejected += 1
             report.errors.append(f"{event.stream_id}@{event.position}: rejected: {err.message}")
@@ -92,4 +104,4 @@ def _record(conn: psycopg.Connection, outcomes: list, report: PublishReport) -> 
             outbox.mark_failed(conn, event.event_cid, str(err))
             report.failed += 1
             report.errors.append(f"{event.stream_id}@{event.position}: {err}")
-    return bool(published) or any(isinstance(err, EventRejected) for _, err in outcomes)
+    return bool(published) or any(isinstance(err, (EventRejected, StreamExists)) for _, err in outcomes)

@@ -71,6 +71,8 @@ def test_pending_tips_are_counted_not_read_and_verified_after_the_node_returns(c
     node.start()
     gets = stream_gets(requests)
     write_document_streams(connect, client, signer, model, DOCS)  # drains the outbox
+    assert stream_gets(requests) - gets == 6  # each init queued unchecked is looked up before posting
+    gets = stream_gets(requests)
     assert verify_all(connect, client, signer) == (6, 0, [])
     assert stream_gets(requests) - gets == 6
 
