@@ -3,9 +3,10 @@
 Transient failures (connect errors, timeouts, dropped connections, 5xx) retry with
 exponential backoff and full jitter; a 400 is the node's final word and is raised with its
 ``message``. A node that cannot be connected to at all fails fast: its retries stop once they
-would outlast the request timeout, and after one request gave up on it, every later request of
-the same client makes a single attempt (no backoff) until one gets through. So a run against a
-stopped node costs about one request's budget, not one per event (issue 8, kind 5). Re-posting a stored event is a 204, so retrying a POST never duplicates.
+would outlast the request timeout, and after one request gave up on it, every later request
+makes a single attempt (no backoff) until one gets through. This is remembered per node URL for
+a minute across clients of the process, so a run whose steps each open a client against a
+stopped node costs about one request's budget, not one per event or step (issue 8, kind 5). Re-posting a stored event is a 204, so retrying a POST never duplicates.
 Events of one stream are posted strictly in order; different streams go in parallel.
 """
 
@@ -56,6 +57,11 @@ class StreamState:
     content: Any
 
 
+# Node URL -> monotonic time a client last gave up connecting to it (shared by the process's clients).
+_GAVE_UP: dict[str, float] = {}
+GAVE_UP_MEMORY_S = 60.0
+
+
 def _decode_u(text: str) -> bytes:
     return bytes(libipld.decode_multibase(text)[1])
 
@@ -73,7 +79,9 @@ class CeramicClient:
         self.max_in_flight = max_in_flight
         self.retry = retry
         self.timeout_s = timeout_s
-        self._unreachable = False  # set when a request gave up on connecting; cleared by any answer
+        # Set when a request gave up connecting (here or, within a minute, in another client of
+        # this process); cleared by any answer.
+        self._unreachable = time.monotonic() - _GAVE_UP.get(self.url, -GAVE_UP_MEMORY_S) < GAVE_UP_MEMORY_S
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
         self._http = httpx.Client(base_url=self.url + "/ceramic", timeout=timeout_s, limits=limits)
         self._gate = threading.BoundedSemaphore(max_in_flight)
@@ -115,7 +123,10 @@ class CeramicClient:
             except httpx.TransportError as exc:  # read timeout, dropped connection
                 last, connect_failed = f"{type(exc).__name__}: {exc}", False
                 continue
-            self._unreachable = connect_failed = False
+            if self._unreachable:
+                self._unreachable = False
+                _GAVE_UP.pop(self.url, None)
+            connect_failed = False
             if response.status_code >= 500:
                 last = f"HTTP {response.status_code}: {_message(response)}"
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -126,6 +137,7 @@ class CeramicClient:
         where = f"{method} {self.url}/ceramic{path}"
         if connect_failed:
             self._unreachable = True
+            _GAVE_UP[self.url] = time.monotonic()
             raise NodeUnreachable(f"{where}: node unreachable ({last})")
         raise CeramicUnavailable(f"{where} failed after {self.retry.max_attempts} attempts: {last}")
 

@@ -49,23 +49,24 @@ def adopt_streams(
     unreachable the remaining indexes land in ``unchecked``; nothing is raised.
     """
     result = Adoption()
-    if client.unreachable:
-        result.unchecked.update(chunk_indexes)
-        return result
 
     def probe(index: int) -> tuple[int, ReadBack | None | BaseException]:
         stream_id = chunk_stream_id(signer.did, model, document_id, index)
-        if client.unreachable:
-            return index, NodeUnreachable("node unreachable")
         try:
             state = client.get_stream(stream_id)
             return index, None if state is None else read_back(client, stream_id, state=state)
         except (CeramicError, EventError) as exc:
             return index, exc
 
+    # The first lookup goes alone: if the node is unreachable, nothing else is sent its way.
+    first = probe(chunk_indexes[0]) if chunk_indexes else None
+    if first is not None and isinstance(first[1], NodeUnreachable):
+        result.unchecked.update(chunk_indexes)
+        return result
     workers = max(1, min(client.max_in_flight, len(chunk_indexes)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for index, outcome in pool.map(probe, chunk_indexes):
+        outcomes = [first, *pool.map(probe, chunk_indexes[1:])] if first else []
+        for index, outcome in outcomes:
             if outcome is None:
                 continue  # a new stream
             if isinstance(outcome, NodeUnreachable):

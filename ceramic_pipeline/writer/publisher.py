@@ -72,6 +72,10 @@ def publish_outbox(
                 models = [e for e in ready if _is_model(e.stream_id)]
                 others = [e for e in ready if not _is_model(e.stream_id)]
                 outcomes = [(e, _post(client, e)) for e in models]  # models first, one by one
+                if others and client.unreachable and all(err is None for _, err in outcomes):
+                    # The node was unreachable: one event probes it before a batch is sent its way.
+                    outcomes.append((others[0], _post(client, others[0])))
+                    others = others[1:]
                 if all(err is None for _, err in outcomes):
                     outcomes += list(zip(others, pool.map(lambda e: _post(client, e), others)))
                 progressed = _record(conn, outcomes, report)
