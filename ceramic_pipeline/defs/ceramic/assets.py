@@ -61,12 +61,14 @@ def ceramic_streams(
             "removed": report.changes["removed"], "unchanged": report.changes["unchanged"],
             "events": report.events, "published": report.publish.published,
             "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),
+            "adopted": report.adopted,  # streams the node held that the database did not know
             "documents_in_run": len(document_ids),
             "sign_seconds": round(report.sign_seconds, 3), "publish_seconds": round(report.publish_seconds, 3),
         },
         check_results=[
             dg.AssetCheckResult(check_name=ALL_PUBLISHED.name, passed=not missing,
-                                metadata={"unpublished": dg.MetadataValue.json(missing)}),
+                                metadata={"unpublished": dg.MetadataValue.json(missing),
+                                          "not_adopted": dg.MetadataValue.json(report.adopt_failures[:50])}),
             dg.AssetCheckResult(check_name=NOTHING_REJECTED.name, passed=not rejected,
                                 metadata={"rejected": dg.MetadataValue.json([list(r) for r in rejected])}),
         ],
