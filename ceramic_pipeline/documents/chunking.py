@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from docling_core.transforms.chunker.base import BaseChunk, BaseChunker
-from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
-from docling_core.types.doc import DoclingDocument
+
+if TYPE_CHECKING:
+    from docling_core.transforms.chunker.base import BaseChunk, BaseChunker
+    from docling_core.types.doc import DoclingDocument
 
 ChunkerKind = Literal["hierarchical", "hybrid"]
 
@@ -90,6 +93,11 @@ def chunk_document(doc: DoclingDocument, config: ChunkerConfig | None = None) ->
 
 
 def build_chunker(config: ChunkerConfig) -> BaseChunker:
+    # Imported here, not at module load: docling_core.transforms.chunker's package imports
+    # transformers (~7 s under load, and a "PyTorch was not found" line), which a run that
+    # chunks nothing (unchanged documents) never needs.
+    from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
+
     if config.kind == "hierarchical":
         return HierarchicalChunker()
     from docling_core.transforms.chunker.hybrid_chunker import HybridChunker

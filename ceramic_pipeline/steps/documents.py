@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -20,14 +21,22 @@ from ceramic_pipeline.documents import (
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
 from ceramic_pipeline.storage.documents import DocumentRow
+from ceramic_pipeline.steps.outcomes import per_document
 
 
 class UnknownPartitionError(LookupError):
     """No inbox file maps to a partition key (moved or deleted since it was discovered)."""
 
 
-def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """The inbox files behind ``keys``, found in one pass over the inbox (keys are derived, not stored).
+@dataclass
+class RegisterReport:
+    registered: list[DocumentRow] = field(default_factory=list)  # new or changed: the run works on these
+    unchanged: list[DocumentRow] = field(default_factory=list)  # content already ingested: skipped
+    failures: dict[str, str] = field(default_factory=dict)  # document_id (or partition key) -> reason
+
+
+def locate_documents(inbox: Path, keys: Sequence[str]) -> tuple[list[DocumentRow], list[str]]:
+    """The inbox files behind ``keys`` (found in one pass over the inbox) and the keys with no file.
 
     Only the matched files are read and hashed: a run for one document in a large inbox stays cheap.
     """
@@ -37,21 +46,61 @@ def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
         key = partition_key(doc_id)
         if key in wanted:
             found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
-    missing = [k for k in keys if k not in found]
-    if missing:
-        raise UnknownPartitionError(f"no file in {inbox} has partition key(s) {', '.join(missing[:10])}")
-    return [found[k] for k in keys]
+    return [found[k] for k in keys if k in found], [k for k in keys if k not in found]
 
 
-def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """Validate each partition's file as a DoclingDocument and record it in ``documents``."""
-    documents = locate_documents(inbox, keys)
+def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> RegisterReport:
+    """Record each partition's document; validate new or changed ones as DoclingDocuments.
+
+    An unchanged document (content hash already ingested) is not loaded at all. A document that
+    cannot be read or is not a DoclingDocument is recorded ``failed`` with its reason; a
+    partition whose file has left the inbox is failed by partition key (its previous row, if
+    any, keeps what it had).
+    """
+    report = RegisterReport()
+    documents, missing = locate_documents(inbox, keys)
+    for key in missing:
+        reason = f"{UnknownPartitionError.__name__}: no file in the inbox {inbox} has partition key {key}"
+        known = document_store.known_documents(conn, [key])
+        if known:
+            document_store.mark_failed(conn, known[0].document_id, reason)
+        report.failures[known[0].document_id if known else key] = reason
+    conn.commit()
     for doc in documents:
-        load_document(doc.source_path)  # a bad file fails this step with its own message
-    with conn.transaction():
-        for doc in documents:
-            document_store.upsert_document(conn, doc)
-    return documents
+        with conn.transaction():
+            changed = document_store.register_document(conn, doc)
+        if not changed:
+            report.unchanged.append(doc)
+            continue
+        failed_before = len(report.failures)
+        with per_document(conn, doc.document_id, report.failures):
+            load_document(doc.source_path)  # validates; a bad file is this document's failure alone
+        if len(report.failures) == failed_before:
+            report.registered.append(doc)
+    return report
+
+
+@dataclass
+class ChunkReport:
+    documents: int = 0
+    chunks: int = 0
+    bytes: int = 0
+    preview: pd.DataFrame | None = None  # the first document's chunks (the rest are not held: memory stays flat)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def chunk_documents(conn: psycopg.Connection, documents: Sequence[DocumentRow], config: ChunkerConfig) -> ChunkReport:
+    """Chunk each document into ``chunks``; a document that cannot be chunked or stored fails alone."""
+    report = ChunkReport()
+    for doc in documents:
+        with per_document(conn, doc.document_id, report.failures):
+            frame = chunk_into_table(conn, doc, config)
+            report.documents += 1
+            report.chunks += len(frame)
+            report.bytes += int(frame["byte_length"].sum())
+            if report.preview is None:
+                report.preview = frame
+    return report
 
 
 def chunk_into_table(conn: psycopg.Connection, doc: DocumentRow, config: ChunkerConfig) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import psycopg
 from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable
 from ceramic_pipeline.ceramic.verify import EventError
 from ceramic_pipeline.storage import checks
+from ceramic_pipeline.storage import documents as document_store
 from ceramic_pipeline.storage.streams import StreamRow
 from ceramic_pipeline.writer.content import content_sha256
 from ceramic_pipeline.writer.readback import ReadBack, read_back
@@ -24,7 +25,8 @@ from ceramic_pipeline.writer.readback import ReadBack, read_back
 class VerifyReport:
     verified: int = 0  # read back and verified in this call
     pending: int = 0  # tip not yet published (node unreachable so far): not read back
-    failures: list[str] = field(default_factory=list)  # one line per stream (one for an unreachable node)
+    failures: list[str] = field(default_factory=list)  # one line per stream that differs or does not verify
+    unreachable: str | None = None  # the node stopped answering: the rest was not read back (not a failure)
 
 
 def differences(back: ReadBack, row: StreamRow) -> str | None:
@@ -65,7 +67,7 @@ def verify_document_streams(
             continue
         except CeramicUnavailable as exc:
             left = sum(1 for _, p in candidates[n:] if p)
-            report.failures.append(f"{left} stream(s) of {document_id} not read back: {exc}")
+            report.unreachable = f"{left} stream(s) of {document_id} not read back: {exc}"
             break
         problem = differences(back, row)
         if problem:
@@ -76,3 +78,49 @@ def verify_document_streams(
     checks.confirm_streams(conn, confirmed)
     conn.commit()
     return report
+
+
+@dataclass
+class DocumentsReadBack:
+    verified: int = 0
+    failures: list[str] = field(default_factory=list)  # "<stream id>: <what differs>"
+    mismatched: dict[str, dict[str, int]] = field(default_factory=dict)  # document -> {rows, chunks}
+    ingested: list[str] = field(default_factory=list)
+    pending: list[str] = field(default_factory=list)  # documents with events the node has not accepted yet
+
+
+def read_back_documents(
+    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False
+) -> DocumentsReadBack:
+    """Verify each document's streams on the node and record its outcome in ``documents``.
+
+    Only stream tips not verified before are read (``full=True``: all of them again).
+
+    - events still pending in the outbox, or the node unreachable during read-back: the
+      document stays ``registered`` (not verified, not failed; the next run reads it);
+    - every stream verifies and there is one active stream per chunk: ``ingested``;
+    - otherwise ``failed``, with the first difference as its reason.
+    """
+    result = DocumentsReadBack()
+    for document_id in document_ids:
+        if checks.chunks_without_published_stream(conn, document_id, signer_did):
+            result.pending.append(document_id)
+            continue
+        report = verify_document_streams(conn, client, document_id, signer_did, full=full)
+        if report.unreachable and not report.failures:
+            result.verified += report.verified
+            result.pending.append(document_id)
+            continue
+        result.verified += report.verified
+        result.failures += report.failures
+        rows, chunks = checks.active_stream_count(conn, document_id, signer_did), checks.chunk_count(conn, document_id)
+        if report.failures:
+            document_store.mark_failed(conn, document_id, f"{len(report.failures)} stream(s) failed read-back: {report.failures[0]}")
+        elif rows != chunks:
+            result.mismatched[document_id] = {"rows": rows, "chunks": chunks}
+            document_store.mark_failed(conn, document_id, f"{rows} active stream rows for {chunks} chunks")
+        else:
+            result.ingested.append(document_id)
+    document_store.mark_ingested(conn, result.ingested)
+    conn.commit()
+    return result

@@ -176,19 +176,37 @@ SET verified_cid = stream_metadata->>'node_tip',
 WHERE stream_metadata ? 'node_tip';
 """
 
-# An init event queued without asking the node whether the stream already exists (the node
-# was unreachable when it was planned): the publisher looks the stream up before posting it,
-# so a database that was lost or restored never forks a stream the node holds (issue 8).
+# Never fork (issue 8). ``unchecked``: an init event queued without asking the node whether
+# the stream already exists (the node was unreachable); the publisher looks the stream up
+# before posting it. ``adopted``: an event this database did not write but found on the node
+# (a lost or restored database) and recorded as published; run figures do not count it.
 _UNCHECKED_INIT = """
-ALTER TABLE ceramic_events ADD COLUMN unchecked boolean NOT NULL DEFAULT false;
+ALTER TABLE ceramic_events ADD COLUMN unchecked boolean NOT NULL DEFAULT false,
+                           ADD COLUMN adopted boolean NOT NULL DEFAULT false;
+"""
+
+# Each document's outcome in the pipeline, so one bad document is recorded (state 'failed',
+# a one-line reason, the content hash that failed) instead of failing its whole run; the
+# sensor retries a failed document only when its content hash changes.
+_DOCUMENT_OUTCOMES = """
+ALTER TABLE documents ADD COLUMN state text NOT NULL DEFAULT 'registered'
+    CHECK (state IN ('registered', 'ingested', 'failed'));
+ALTER TABLE documents ADD COLUMN error text;
+ALTER TABLE documents ADD COLUMN failed_sha256 text;
+ALTER TABLE documents ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE documents ADD CONSTRAINT documents_failed_has_error
+    CHECK ((state = 'failed') = (error IS NOT NULL AND failed_sha256 IS NOT NULL));
+UPDATE documents SET state = 'ingested' WHERE ingested_sha256 = content_sha256;
+CREATE INDEX documents_state_idx ON documents (state);
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
-    Migration(4, "verified tip columns", _VERIFIED_TIP),
-    Migration(5, "unchecked init events", _UNCHECKED_INIT),
+    Migration(4, "document outcomes", _DOCUMENT_OUTCOMES),
+    Migration(5, "verified tip columns", _VERIFIED_TIP),
+    Migration(6, "unchecked init and adopted events", _UNCHECKED_INIT),
 )
 
 _CREATE_HISTORY = """
