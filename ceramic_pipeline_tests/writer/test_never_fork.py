@@ -23,7 +23,7 @@ from ceramic_pipeline.writer.models import publish_model
 from ceramic_pipeline.writer.plan import SET_FIELDS, chunk_stream_id
 from ceramic_pipeline.writer.publisher import publish_outbox
 from ceramic_pipeline_tests.fixtures.postgres import throwaway_database
-from ceramic_pipeline_tests.writer.support import chunk, document_chunks, stream_rows
+from ceramic_pipeline_tests.writer.support import chunk, document_chunks, stream_rows, tampered
 
 DOCS = ["kiln-a", "kiln-b"]
 CHUNKS = 8
@@ -59,7 +59,7 @@ def ingest(connect, client, signer, chunks) -> tuple:
     model, _ = publish_model(connect, client, signer)
     with connect() as c:
         upsert_chunks(c, chunks)
-    return model, write_document_streams(connect, client, signer, model, DOCS)
+    return model, write_document_streams(connect, client, signer, model, sorted({c.document_id for c in chunks}))
 
 
 def test_a_fresh_database_adopts_the_nodes_streams_instead_of_forking(connect, fresh_connect, client, node, signer):
@@ -125,3 +125,24 @@ def test_a_fresh_database_with_the_node_down_never_posts_over_the_nodes_streams(
         for d in DOCS:
             assert checks.chunks_without_published_stream(c, d, signer.did) == []
     assert node.store.count() == before
+
+
+def test_a_node_stream_that_does_not_verify_is_neither_adopted_nor_written_over(connect, fresh_connect, client, node, signer):
+    chunks = document_chunks("kiln-a", 3)
+    model, _ = ingest(connect, client, signer, chunks)
+    victim = chunk_stream_id(signer.did, model, "kiln-a", 1)
+    tip = node.store.stream_events(StreamID.from_string(victim).cid)[-1]
+    node.store.commit()
+    with node.store.lock:  # the node now serves bytes that are not the event it names
+        node.store._db.execute("UPDATE events SET car = ? WHERE cid = ?",
+                               (tampered(tip.car, [{"op": "add", "path": "/text", "value": "forged"}]), tip.cid.bytes))
+    before = node.store.count()
+
+    _, again = ingest(fresh_connect, client, signer, chunks)
+    assert again.adopted == 2 and len(again.adopt_failures) == 1
+    assert again.adopt_failures[0].startswith("kiln-a#1: the node's stream could not be adopted: Event had invalid signature")
+    assert "kiln-a" in again.failures and "1 chunk(s) not written" in again.failures["kiln-a"]
+    assert again.events == 0 and node.store.count() == before
+    with fresh_connect() as c:
+        assert sorted(r.chunk_index for r in stream_rows(c).values()) == [0, 2]
+        assert checks.chunks_without_published_stream(c, "kiln-a", signer.did) == [1]
