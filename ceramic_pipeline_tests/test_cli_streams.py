@@ -135,3 +135,28 @@ def test_verify_compares_the_node_with_what_the_database_says_was_written(node, 
         assert alone.returncode == 0, alone.stdout + alone.stderr
         assert alone.stdout.startswith("OK") and "1 events" in alone.stdout
         assert said in alone.stdout.splitlines()[1] and "checked the chain only" in alone.stdout
+
+
+def test_publish_exits_3_while_the_node_is_down_then_0(node, tmp_path, migrated_pg_url):
+    import psycopg
+
+    from ceramic_pipeline.steps.streams import record_document_streams
+    from ceramic_pipeline.storage.chunks import upsert_chunks
+    from ceramic_pipeline.writer.models import ensure_model
+    from ceramic_pipeline_tests.writer.support import document_chunks
+
+    seed = secrets.token_bytes(32)
+    signer = DIDKey.from_seed(seed)
+    env = {**_env(tmp_path, seed, node.url), "DATABASE_URL": migrated_pg_url, "CERAMIC_TIMEOUT": "1000"}
+    with psycopg.connect(migrated_pg_url) as conn:
+        upsert_chunks(conn, document_chunks("a.json", 2))
+        model = ensure_model(conn, signer)
+        record_document_streams(conn, signer, model, "a.json")
+    node.stop()
+    down = run(["publish"], env)
+    assert down.returncode == 3, down.stdout + down.stderr
+    assert down.stdout.startswith("published 0, rejected 0, failed 1, pending 5")
+    node.start()
+    up = run(["publish"], env)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert up.stdout.startswith("published 5, rejected 0, failed 0, pending 0")
