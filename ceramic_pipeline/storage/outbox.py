@@ -58,8 +58,8 @@ ON CONFLICT (event_cid) DO NOTHING
 """
 
 _INSERT_PUBLISHED = f"""
-INSERT INTO ceramic_events (event_cid, stream_id, position, kind, car, status, published_at)
-SELECT u.*, 'published', now()
+INSERT INTO ceramic_events (event_cid, stream_id, position, kind, car, status, published_at, adopted)
+SELECT u.*, 'published', now(), true
 FROM unnest({unnest_placeholders(("text", "text", "int4", "text", "bytea"))}) AS u(event_cid, stream_id, position, kind, car)
 ON CONFLICT (event_cid) DO NOTHING
 """
@@ -95,8 +95,8 @@ def enqueue_events(conn: psycopg.Connection, events: Iterable[OutboxEvent], *, u
     return inserted
 
 
-def record_published(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> int:
-    """Record events the node already holds (an adopted stream) as published; returns how many were new."""
+def record_adopted(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> int:
+    """Record events the node already holds (an adopted stream) as published and adopted; returns how many were new."""
     return _insert(conn, _INSERT_PUBLISHED, events)
 
 

@@ -27,7 +27,8 @@ def chunk_and_pin(connect, inbox, data_dir) -> list[str]:
     keys = [partition_key(doc_id) for doc_id, _path in inbox_files(inbox)]
     service = pinning_service_from_env({}, data_dir)
     with connect() as conn:
-        documents = register_documents(conn, inbox, keys)
+        documents = register_documents(conn, inbox, keys).registered
+        assert len(documents) == 3
         for doc in documents:
             chunk_into_table(conn, doc, ChunkerConfig())
             pin_large_chunks(conn, service, doc.document_id, 16384)

@@ -3,7 +3,7 @@ and re-verifies everything on request."""
 
 from __future__ import annotations
 
-from ceramic_pipeline.steps.readback import verify_document_streams
+from ceramic_pipeline.steps.readback import read_back_documents, verify_document_streams
 from ceramic_pipeline.steps.streams import write_document_streams
 from ceramic_pipeline.storage.chunks import upsert_chunks
 from ceramic_pipeline.writer.models import publish_model
@@ -77,12 +77,19 @@ def test_pending_tips_are_counted_not_read_and_verified_after_the_node_returns(c
     assert stream_gets(requests) - gets == 6
 
 
-def test_a_node_that_goes_away_is_one_failure_line_per_document(connect, conn, client, node, signer):
+def test_a_node_that_goes_away_leaves_documents_unverified_not_failed(connect, conn, client, node, signer):
     model, _ = publish_model(connect, client, signer)
     with connect() as c:
         upsert_chunks(c, [row for d in DOCS for row in document_chunks(d, 4)])
     write_document_streams(connect, client, signer, model, DOCS)
     node.stop()
-    verified, pending, failures = verify_all(connect, client, signer)
-    assert (verified, pending, len(failures)) == (0, 0, 2)
-    assert "4 stream(s) of glaze-a not read back" in failures[0] and "node unreachable" in failures[0]
+    with connect() as c:
+        reports = [verify_document_streams(c, client, d, signer.did) for d in DOCS]
+        assert [(r.verified, r.failures) for r in reports] == [(0, []), (0, [])]
+        assert "4 stream(s) of glaze-a not read back" in reports[0].unreachable and "node unreachable" in reports[0].unreachable
+        outcome = read_back_documents(c, client, DOCS, signer.did)
+        assert (outcome.pending, outcome.failures, outcome.ingested) == (DOCS, [], [])
+    node.start()
+    with connect() as c:
+        outcome = read_back_documents(c, client, DOCS, signer.did)
+        assert (outcome.verified, outcome.ingested, outcome.pending) == (8, DOCS, [])
