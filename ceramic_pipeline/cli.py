@@ -99,8 +99,14 @@ def _publish(_args: argparse.Namespace) -> int:
     url = resolve_database_url(settings.environ, settings.data_dir)
     with ceramic_client(settings) as client:
         report = publish_outbox(lambda: psycopg.connect(url), client)
-    print(f"published {report.published}, rejected {report.rejected}, failed {report.failed}, pending {report.pending}")
-    return 1 if report.rejected else 0
+    from ceramic_pipeline.ingest import EXIT_FAILED, EXIT_OK, EXIT_PENDING
+
+    print(f"published {report.published}, rejected {report.rejected}, failed {report.failed}, pending {report.pending}"
+          + (f", not posted (already on the node) {report.dropped}" if report.dropped else ""))
+    for line in report.errors[:20]:
+        print(f"  {line}", file=sys.stderr)
+    # Same convention as ingest: 1 something was refused, 3 nothing failed but events wait for the node.
+    return EXIT_FAILED if report.rejected or report.dropped else EXIT_PENDING if report.pending else EXIT_OK
 
 
 def _health(args: argparse.Namespace) -> int:

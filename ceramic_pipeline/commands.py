@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.ceramic.verify import EventError
 from ceramic_pipeline.embedded_node import embedded_ceramic_url
 from ceramic_pipeline.settings import Settings
+from ceramic_pipeline.steps.readback import differences
+from ceramic_pipeline.storage import outbox, streams
+from ceramic_pipeline.storage.streams import StreamRow
 from ceramic_pipeline.writer.readback import read_back
 
 
@@ -38,15 +41,49 @@ def show_stream(settings: Settings, stream_id: str) -> dict[str, Any]:
 
 
 def verify_stream(settings: Settings, stream_id: str) -> tuple[bool, str]:
-    """(ok, report): every event's signature, CID and prev link checked."""
+    """(ok, report): every event's signature, CID and prev link checked, then the node's tip,
+    version and content compared with the row the database says was written.
+
+    Without a reachable database (or without a row for the stream) only the chain is checked,
+    and the report says so on its second line. Issue 8: "success means verified".
+    """
     try:
         StreamID.from_string(stream_id)
         with ceramic_client(settings) as client:
             back = read_back(client, stream_id)
-    except (EventError, ValueError) as exc:
+    except (EventError, ValueError, CeramicError) as exc:
         return False, f"FAILED {stream_id}: {exc}"
+    row, status, note = _written(settings, stream_id)
+    if row is not None:
+        problem = differences(back, row)
+        if problem and status is not None and status[0] != "published":
+            problem += f"; that event is {status[0]} in the outbox" + (f" ({status[1]})" if status[1] else "")
+        if problem:
+            return False, f"FAILED {stream_id}: {problem}"
     signer = ", ".join(sorted(back.signers)) or back.controller
-    return True, f"OK {stream_id}: {len(back.events)} events, signatures, CIDs and prev links verified; signed by {signer}"
+    report = f"OK {stream_id}: {len(back.events)} events, signatures, CIDs and prev links verified; signed by {signer}"
+    return True, report + ("; tip, version and content match the database" if row is not None else f"\n{note}")
+
+
+def _written(settings: Settings, stream_id: str) -> tuple[StreamRow | None, tuple[str, str | None] | None, str]:
+    """(the database's row, the outbox status of its tip, a note when there is no row)."""
+    import psycopg
+
+    from ceramic_pipeline.storage.embedded import running_database_url
+
+    url = running_database_url(settings.environ, settings.data_dir)
+    if url is None:
+        return None, None, "note: no DATABASE_URL and the embedded PostgreSQL is not running: checked the chain only"
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            row = streams.get_stream(conn, stream_id)
+            status = outbox.event_status(conn, row.latest_cid) if row is not None else None
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return None, None, f"note: database not usable ({first}): checked the chain only"
+    if row is None:
+        return None, None, "note: the database has no row for this stream: checked the chain only"
+    return row, status, ""
 
 
 def format_summary(summary: dict[str, Any], as_json: bool) -> str:

@@ -90,3 +90,93 @@ def test_show_unknown_malformed_or_unreachable_is_one_line(node, tmp_path):
         closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     down = run(["stream", "show", unknown_id], {**env, "CERAMIC_URL": closed})
     assert down.returncode == 1 and len(down.stderr.strip().splitlines()) == 1 and closed in down.stderr
+
+
+def _recorded(db_url: str, signer: DIDKey, model, init, last, content: dict, node_url: str) -> None:
+    """Record in the database that ``init`` then ``last`` were written with ``content``, posting
+    ``last`` to the node as the publisher would (the node may store it and drop it, or refuse it)."""
+    import psycopg
+
+    from ceramic_pipeline.ceramic.client import EventRejected
+    from ceramic_pipeline.storage import outbox, streams
+    from ceramic_pipeline.writer.content import content_sha256
+
+    stream_id = str(mid_stream_id(init))
+    with CeramicClient(node_url) as client:
+        client.post_event(init.car)
+        try:
+            client.post_event(last.car)
+            rejected = None
+        except EventRejected as exc:
+            rejected = exc.message
+    with psycopg.connect(db_url) as conn:
+        outbox.enqueue_events(conn, [outbox.OutboxEvent(str(init.cid), stream_id, 0, "init", init.car),
+                                     outbox.OutboxEvent(str(last.cid), stream_id, 1, "data", last.car)])
+        outbox.mark_published(conn, [str(init.cid)] + ([str(last.cid)] if rejected is None else []))
+        if rejected is not None:
+            outbox.mark_rejected(conn, str(last.cid), rejected)
+        streams.upsert_streams(conn, [streams.StreamRow(
+            stream_id, str(last.cid), 2, signer.did, str(model), content["documentId"], content["chunkIndex"],
+            content_sha256(content), stream_metadata={"content": content})])
+
+
+def test_verify_compares_the_node_with_what_the_database_says_was_written(node, tmp_path, migrated_pg_url):
+    seed = secrets.token_bytes(32)
+    signer = DIDKey.from_seed(seed)
+    env = {**_env(tmp_path, seed, node.url), "DATABASE_URL": migrated_pg_url}
+    model_event = model_init_event(signer, DOCLING_CHUNK_MODEL)
+    model = model_stream_id(model_event)
+    with CeramicClient(node.url) as client:
+        client.post_event(model_event.car)
+    good = {"documentId": "a.json", "chunkIndex": 0, "text": "cone 6", "textSha256": "0" * 64, "textBytes": 6,
+            "createdAt": "2026-11-27T00:00:00.000Z", "updatedAt": "2026-11-27T00:00:00.000Z"}
+    bad = {**good, "chunkIndex": 1, "textBytes": -6}  # the model's schema refuses a negative size
+    init_good = set_init_event(signer.did, model, ["documentId", "chunkIndex"], good)
+    init_bad = set_init_event(signer.did, model, ["documentId", "chunkIndex"], bad)
+    first_good = data_event(signer, init=init_good.cid, prev=init_good.cid, patch=diff(None, good))
+    first_bad = data_event(signer, init=init_bad.cid, prev=init_bad.cid, patch=diff(None, bad))
+    _recorded(migrated_pg_url, signer, model, init_good, first_good, good, node.url)
+    _recorded(migrated_pg_url, signer, model, init_bad, first_bad, bad, node.url)
+
+    ok = run(["stream", "verify", str(mid_stream_id(init_good))], env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert ok.stdout.strip().endswith("tip, version and content match the database")
+
+    # The node dropped (or refused) the data event: its stream is the bare init, content None.
+    failed = run(["stream", "verify", str(mid_stream_id(init_bad))], env)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    (line,) = failed.stdout.strip().splitlines()
+    assert line.startswith(f"FAILED {mid_stream_id(init_bad)}: node tip {init_bad.cid} (version 1)")
+    assert f"database says {first_bad.cid} (version 2)" in line
+
+    # Without a database, one line says only the chain was checked; a bad chain still fails.
+    for url, said in (("postgresql://127.0.0.1:1/none", "database not usable"), ("", "no DATABASE_URL")):
+        alone = run(["stream", "verify", str(mid_stream_id(init_bad))], {**env, "DATABASE_URL": url})
+        assert alone.returncode == 0, alone.stdout + alone.stderr
+        assert alone.stdout.startswith("OK") and "1 events" in alone.stdout
+        assert said in alone.stdout.splitlines()[1] and "checked the chain only" in alone.stdout
+
+
+def test_publish_exits_3_while_the_node_is_down_then_0(node, tmp_path, migrated_pg_url):
+    import psycopg
+
+    from ceramic_pipeline.steps.streams import record_document_streams
+    from ceramic_pipeline.storage.chunks import upsert_chunks
+    from ceramic_pipeline.writer.models import ensure_model
+    from ceramic_pipeline_tests.writer.support import document_chunks
+
+    seed = secrets.token_bytes(32)
+    signer = DIDKey.from_seed(seed)
+    env = {**_env(tmp_path, seed, node.url), "DATABASE_URL": migrated_pg_url, "CERAMIC_TIMEOUT": "1000"}
+    with psycopg.connect(migrated_pg_url) as conn:
+        upsert_chunks(conn, document_chunks("a.json", 2))
+        model = ensure_model(conn, signer)
+        record_document_streams(conn, signer, model, "a.json")
+    node.stop()
+    down = run(["publish"], env)
+    assert down.returncode == 3, down.stdout + down.stderr
+    assert down.stdout.startswith("published 0, rejected 0, failed 1, pending 5")
+    node.start()
+    up = run(["publish"], env)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert up.stdout.startswith("published 5, rejected 0, failed 0, pending 0")

@@ -2,7 +2,11 @@
 
 Transient failures (connect errors, timeouts, dropped connections, 5xx) retry with
 exponential backoff and full jitter; a 400 is the node's final word and is raised with its
-``message``. Re-posting a stored event is a 204, so retrying a POST never duplicates.
+``message``. A node that cannot be connected to at all fails fast: its retries stop once they
+would outlast the request timeout, and after one request gave up on it, every later request
+makes a single attempt (no backoff) until one gets through. This is remembered per node URL for
+a minute across clients of the process, so a run whose steps each open a client against a
+stopped node costs about one request's budget, not one per event or step (issue 8, kind 5). Re-posting a stored event is a 204, so retrying a POST never duplicates.
 Events of one stream are posted strictly in order; different streams go in parallel.
 """
 
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,6 +43,10 @@ class CeramicUnavailable(CeramicError):
     """The node could not be reached (or kept failing) within the retry budget."""
 
 
+class NodeUnreachable(CeramicUnavailable):
+    """No connection could be made to the node at all (refused, no route, connect timeout)."""
+
+
 @dataclass(frozen=True)
 class StreamState:
     id: str
@@ -46,6 +55,11 @@ class StreamState:
     dimensions: dict[str, bytes]
     metadata: dict[str, Any]
     content: Any
+
+
+# Node URL -> monotonic time a client last gave up connecting to it (shared by the process's clients).
+_GAVE_UP: dict[str, float] = {}
+GAVE_UP_MEMORY_S = 60.0
 
 
 def _decode_u(text: str) -> bytes:
@@ -64,6 +78,10 @@ class CeramicClient:
         self.url = url.rstrip("/")
         self.max_in_flight = max_in_flight
         self.retry = retry
+        self.timeout_s = timeout_s
+        # Set when a request gave up connecting (here or, within a minute, in another client of
+        # this process); cleared by any answer.
+        self._unreachable = time.monotonic() - _GAVE_UP.get(self.url, -GAVE_UP_MEMORY_S) < GAVE_UP_MEMORY_S
         limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=max_in_flight)
         self._http = httpx.Client(base_url=self.url + "/ceramic", timeout=timeout_s, limits=limits)
         self._gate = threading.BoundedSemaphore(max_in_flight)
@@ -78,19 +96,37 @@ class CeramicClient:
         self.close()
 
     # -- transport ---------------------------------------------------------------------------
+    @property
+    def unreachable(self) -> bool:
+        """True after a request of this client gave up connecting, until a request gets an answer."""
+        return self._unreachable
+
     def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         last: str = ""
         retry_after: float | None = None
-        for attempt in range(self.retry.max_attempts):
+        connect_failed = False
+        started = time.monotonic()
+        attempts = 1 if self._unreachable else self.retry.max_attempts
+        for attempt in range(attempts):
             if attempt:
-                self.retry.sleep(self.retry.delay(attempt, retry_after))
+                delay = self.retry.delay(attempt, retry_after)
+                if connect_failed and time.monotonic() - started + delay > self.timeout_s:
+                    break  # an unreachable node: the request timeout bounds all attempts together
+                self.retry.sleep(delay)
             retry_after = None
             try:
                 with self._gate:
                     response = self._http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:  # connect error, timeout, dropped connection
-                last = f"{type(exc).__name__}: {exc}"
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:  # nothing listening / no route
+                last, connect_failed = f"{type(exc).__name__}: {exc}", True
                 continue
+            except httpx.TransportError as exc:  # read timeout, dropped connection
+                last, connect_failed = f"{type(exc).__name__}: {exc}", False
+                continue
+            if self._unreachable:
+                self._unreachable = False
+                _GAVE_UP.pop(self.url, None)
+            connect_failed = False
             if response.status_code >= 500:
                 last = f"HTTP {response.status_code}: {_message(response)}"
                 retry_after = parse_retry_after(response.headers.get("retry-after"))
@@ -98,7 +134,12 @@ class CeramicClient:
             if response.status_code == 400:
                 raise EventRejected(_message(response))
             return response
-        raise CeramicUnavailable(f"{method} {self.url}/ceramic{path} failed after {self.retry.max_attempts} attempts: {last}")
+        where = f"{method} {self.url}/ceramic{path}"
+        if connect_failed:
+            self._unreachable = True
+            _GAVE_UP[self.url] = time.monotonic()
+            raise NodeUnreachable(f"{where}: node unreachable ({last})")
+        raise CeramicUnavailable(f"{where} failed after {self.retry.max_attempts} attempts: {last}")
 
     # -- API -----------------------------------------------------------------------------------
     def liveness(self) -> bool:

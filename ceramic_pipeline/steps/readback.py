@@ -1,42 +1,77 @@
-"""Read a document's streams back from the node, verify them, and record what the node holds."""
+"""Read a document's streams back from the node, verify them, and record which tip was verified.
+
+Only streams whose current tip was not verified yet are read (issue 10: re-runs of unchanged
+documents cost no read-back); ``full=True`` re-verifies every live stream. A stream whose tip
+event is still pending in the outbox is counted as pending, not read: the node cannot have it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 
-from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable
 from ceramic_pipeline.ceramic.verify import EventError
-from ceramic_pipeline.storage import checks, streams
+from ceramic_pipeline.storage import checks
 from ceramic_pipeline.storage import documents as document_store
+from ceramic_pipeline.storage.streams import StreamRow
 from ceramic_pipeline.writer.content import content_sha256
-from ceramic_pipeline.writer.readback import read_back
+from ceramic_pipeline.writer.readback import ReadBack, read_back
 
 
 @dataclass
 class VerifyReport:
-    verified: int = 0
-    failures: list[str] = field(default_factory=list)
+    verified: int = 0  # read back and verified in this call
+    pending: int = 0  # tip not yet published (node unreachable so far): not read back
+    failures: list[str] = field(default_factory=list)  # one line per stream that differs or does not verify
+    unreachable: str | None = None  # the node stopped answering: the rest was not read back (not a failure)
 
 
-def verify_document_streams(conn: psycopg.Connection, client: CeramicClient, document_id: str, signer_did: str) -> VerifyReport:
+def differences(back: ReadBack, row: StreamRow) -> str | None:
+    """Why the node's stream is not what ``row`` says was written, or None when it is.
+
+    Compares controller, tip, version and content (a rejected data event leaves the node's
+    content at an older state, or None/``{}`` when it was the first one).
+    """
+    if back.controller != row.signer_did:
+        return f"controller {back.controller} is not {row.signer_did}"
+    if back.tip != row.latest_cid:
+        return f"node tip {back.tip} (version {len(back.events)}) but the database says {row.latest_cid} (version {row.version}) was written"
+    if len(back.events) != row.version:
+        return f"node has {len(back.events)} events but the database says {row.version}"
+    written: Any = row.stream_metadata.get("content")
+    if not isinstance(back.content, dict) or not back.content or content_sha256(back.content) != row.content_sha256:
+        return f"node content {'is empty' if not back.content else 'differs'}: not what the database says was written"
+    if written is not None and back.content != written:
+        return "node content differs from what the database says was written"
+    return None
+
+
+def verify_document_streams(
+    conn: psycopg.Connection, client: CeramicClient, document_id: str, signer_did: str, *, full: bool = False
+) -> VerifyReport:
+    """Verify the document's unverified stream tips (every live stream with ``full``); commits."""
     report = VerifyReport()
     confirmed: dict[str, str] = {}
-    for row in streams.streams_for_document(conn, document_id):
-        if row.signer_did != signer_did or row.status == "archived":
+    candidates = checks.streams_to_verify(conn, document_id, signer_did, full=full)
+    for n, (row, published) in enumerate(candidates):
+        if not published:
+            report.pending += 1
             continue
         try:
             back = read_back(client, row.stream_id)
         except EventError as exc:
             report.failures.append(f"{row.stream_id}: {exc}")
             continue
-        if back.controller != signer_did:
-            report.failures.append(f"{row.stream_id}: controller {back.controller} is not {signer_did}")
-        elif back.tip != row.latest_cid:
-            report.failures.append(f"{row.stream_id}: node tip {back.tip} but we wrote {row.latest_cid}")
-        elif not isinstance(back.content, dict) or content_sha256(back.content) != row.content_sha256:
-            report.failures.append(f"{row.stream_id}: node content differs from what we wrote")
+        except CeramicUnavailable as exc:
+            left = sum(1 for _, p in candidates[n:] if p)
+            report.unreachable = f"{left} stream(s) of {document_id} not read back: {exc}"
+            break
+        problem = differences(back, row)
+        if problem:
+            report.failures.append(f"{row.stream_id}: {problem}")
         else:
             confirmed[row.stream_id] = back.tip
             report.verified += 1
@@ -54,10 +89,15 @@ class DocumentsReadBack:
     pending: list[str] = field(default_factory=list)  # documents with events the node has not accepted yet
 
 
-def read_back_documents(conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str) -> DocumentsReadBack:
+def read_back_documents(
+    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False
+) -> DocumentsReadBack:
     """Verify each document's streams on the node and record its outcome in ``documents``.
 
-    - events still pending in the outbox: the document stays ``registered`` (nothing to read yet);
+    Only stream tips not verified before are read (``full=True``: all of them again).
+
+    - events still pending in the outbox, or the node unreachable during read-back: the
+      document stays ``registered`` (not verified, not failed; the next run reads it);
     - every stream verifies and there is one active stream per chunk: ``ingested``;
     - otherwise ``failed``, with the first difference as its reason.
     """
@@ -66,7 +106,11 @@ def read_back_documents(conn: psycopg.Connection, client: CeramicClient, documen
         if checks.chunks_without_published_stream(conn, document_id, signer_did):
             result.pending.append(document_id)
             continue
-        report = verify_document_streams(conn, client, document_id, signer_did)
+        report = verify_document_streams(conn, client, document_id, signer_did, full=full)
+        if report.unreachable and not report.failures:
+            result.verified += report.verified
+            result.pending.append(document_id)
+            continue
         result.verified += report.verified
         result.failures += report.failures
         rows, chunks = checks.active_stream_count(conn, document_id, signer_did), checks.chunk_count(conn, document_id)

@@ -16,6 +16,7 @@ from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.steps.outcomes import per_document
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import outbox, streams
+from ceramic_pipeline.writer.adopt import Adoption, adopt_streams
 from ceramic_pipeline.writer.plan import ChunkError, plan_document
 from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
 
@@ -29,35 +30,56 @@ class StreamsReport:
     sign_seconds: float = 0.0  # plan, sign and record in the outbox
     publish_seconds: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)  # document_id -> reason
+    adopted: int = 0  # streams the node held but the database did not know (writer.adopt)
+    adopt_failures: list[str] = field(default_factory=list)  # chunks left unwritten: their node stream is unusable
 
 
 class ChunksRefused(ValueError):
     """Some of a document's chunks do not fit the DoclingChunk model (see writer.plan.ChunkError)."""
 
 
+class StreamsNotAdopted(ValueError):
+    """The node holds streams of some of a document's chunks that do not verify (see writer.adopt)."""
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def record_document_streams(conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str) -> StreamsReport:
+def record_document_streams(
+    conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str, client: CeramicClient | None = None
+) -> StreamsReport:
     """Plan the document's events and write them to the outbox with the stream rows, in one transaction.
 
     Chunks whose content does not fit the model (or whose event block is over the SDK's
     limit) get no events and no row; they are returned in ``errors``.
+
+    With ``client``, chunks the database has no stream for are first looked up on the node and
+    adopted (``writer.adopt``), so a lost database never leads to a forked stream; chunks whose
+    node stream cannot be adopted are not written (``adopt_failures``). Without a client (or
+    with the node unreachable) their init events are queued as unchecked, and the publisher
+    looks each stream up before posting it.
     """
     report = StreamsReport()
     chunks = chunk_store.chunks_for_document(conn, document_id)
     existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
     pins = {c.chunk_index: c.ipfs_pins for c in chunks}
-    plan = plan_document(signer, model, document_id, chunks, existing, pins, now_iso())
+    unknown = [c.chunk_index for c in chunks if c.chunk_index not in existing]
+    adoption = adopt_streams(client, signer, model, document_id, unknown, pins) if client and unknown else Adoption(unchecked=set(unknown))
+    existing.update(adoption.rows)
+    planned = [c for c in chunks if c.chunk_index not in adoption.failed]
+    plan = plan_document(signer, model, document_id, planned, existing, pins, now_iso())
     writes = plan.writes
     with conn.transaction():
+        outbox.record_adopted(conn, adoption.events)
+        streams.upsert_streams(conn, adoption.rows.values())
         events = [e for w in writes for e in w.events]
-        outbox.enqueue_events(conn, events)
+        outbox.enqueue_events(conn, events, unchecked={w.stream_id for w in writes if w.chunk_index in adoption.unchecked})
         streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
     report.changes.update(w.change for w in writes)
     report.events = len(events)
     report.errors = list(plan.errors)
+    report.adopted, report.adopt_failures = len(adoption.rows), sorted(adoption.failed.values())
     return report
 
 
@@ -69,13 +91,18 @@ def write_document_streams(
     with connect() as conn:
         for document_id in document_ids:
             with per_document(conn, document_id, total.failures):
-                report = record_document_streams(conn, signer, model, document_id)
+                report = record_document_streams(conn, signer, model, document_id, client)
                 total.changes.update(report.changes)
                 total.events += report.events
                 total.errors += report.errors
+                total.adopted += report.adopted
+                total.adopt_failures += report.adopt_failures
                 if report.errors:  # the other chunks are written (kept); the document is not complete
                     conn.commit()
                     raise ChunksRefused(f"{len(report.errors)} chunk(s) cannot be written: {report.errors[0]}")
+                if report.adopt_failures:  # writing them would fork or extend a stream we cannot vouch for
+                    conn.commit()
+                    raise StreamsNotAdopted(f"{len(report.adopt_failures)} chunk(s) not written: {report.adopt_failures[0]}")
     signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)
     total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import psycopg
 
+from ceramic_pipeline.storage.streams import COLUMNS, StreamRow
+
 
 def chunks_without_published_stream(conn: psycopg.Connection, document_id: str, signer_did: str) -> list[int]:
     """Chunk indexes whose stream is missing or whose tip event is not yet accepted by the node."""
@@ -42,19 +44,42 @@ def rejected_events(conn: psycopg.Connection, limit: int = 50) -> list[tuple[str
 
 
 def confirm_streams(conn: psycopg.Connection, confirmed: dict[str, str]) -> int:
-    """Record the tip the node reported for each stream (after read-back verification)."""
+    """Record ``{stream_id: tip}`` as read back and verified now; returns the rows changed.
+
+    Only ``verified_cid``/``verified_at`` change, and only while the row's tip is still that
+    tip: ``last_updated`` keeps meaning the last real change (archival relies on it).
+    """
     if not confirmed:
         return 0
     return conn.execute(
         """
-        UPDATE ceramic_streams s
-        SET stream_metadata = s.stream_metadata || jsonb_build_object('node_tip', u.tip, 'verified_at', now()),
-            last_updated = now()
+        UPDATE ceramic_streams s SET verified_cid = u.tip, verified_at = now()
         FROM unnest(%s::text[], %s::text[]) AS u(stream_id, tip)
-        WHERE s.stream_id = u.stream_id
+        WHERE s.stream_id = u.stream_id AND s.latest_cid = u.tip
         """,
         (list(confirmed), list(confirmed.values())),
     ).rowcount
+
+
+def streams_to_verify(
+    conn: psycopg.Connection, document_id: str, signer_did: str, *, full: bool = False
+) -> list[tuple[StreamRow, bool]]:
+    """(row, tip published?) for the document's live streams whose tip is not yet verified.
+
+    ``full=True`` returns every live stream, verified before or not (a full re-verification).
+    A tip that is not published (still pending, or rejected) cannot be read back yet.
+    """
+    rows = conn.execute(
+        f"""
+        SELECT {", ".join(f"s.{c}" for c in COLUMNS)}, coalesce(e.status = 'published', false)
+        FROM ceramic_streams s LEFT JOIN ceramic_events e ON e.event_cid = s.latest_cid
+        WHERE s.document_id = %s AND s.signer_did = %s AND s.status <> 'archived'
+          AND (%s OR s.verified_cid IS DISTINCT FROM s.latest_cid)
+        ORDER BY s.chunk_index
+        """,
+        (document_id, signer_did, full),
+    )
+    return [(StreamRow(*r[:-1]), r[-1]) for r in rows]
 
 
 def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) -> dict[str, int]:
@@ -75,6 +100,7 @@ def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) 
                count(*) FILTER (WHERE e.published_at >= %(since)s)
         FROM ceramic_events e JOIN ceramic_streams s ON s.stream_id = e.stream_id
         WHERE s.document_id = ANY(%(docs)s) AND (e.created_at >= %(since)s OR e.published_at >= %(since)s)
+          AND NOT e.adopted  -- found on the node (writer.adopt), not written by this run
         """,
         {"docs": document_ids, "since": since},
     ).fetchone()
@@ -88,4 +114,4 @@ def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) 
 
 def published_since(conn: psycopg.Connection, since) -> int:
     """Events the node accepted since ``since`` (a run's start), whoever posted them."""
-    return conn.execute("SELECT count(*) FROM ceramic_events WHERE published_at >= %s", (since,)).fetchone()[0]
+    return conn.execute("SELECT count(*) FROM ceramic_events WHERE published_at >= %s AND NOT adopted", (since,)).fetchone()[0]

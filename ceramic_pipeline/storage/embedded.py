@@ -86,6 +86,18 @@ def resolve_database_url(environ: Mapping[str, str], data_dir: Path) -> str:
     return url or embedded_database_url(data_dir)
 
 
+def running_database_url(environ: Mapping[str, str], data_dir: Path) -> str | None:
+    """DATABASE_URL when set, else the embedded server's URL if it is running, else None.
+
+    For read-only commands (``stream verify``) that must not start a server to look up a row.
+    """
+    url = environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    info = _running(_pgdata(data_dir))
+    return info.get_uri(database=DATABASE_NAME) if info is not None else None
+
+
 def _start(data_dir: Path) -> str:
     """Run in a fresh interpreter by :func:`embedded_database_url`."""
     import pgserver

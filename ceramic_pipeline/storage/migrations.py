@@ -164,6 +164,27 @@ ALTER TABLE documents ADD COLUMN ingested_sha256 text;
 UPDATE documents SET ingested_sha256 = content_sha256;
 """
 
+# Which tip the read-back last verified, and when, in columns of their own: read-back then
+# skips streams whose tip it already verified (issue 10), and last_updated keeps meaning the
+# last real change (issue 11's archival). Earlier read-backs kept them in stream_metadata.
+_VERIFIED_TIP = """
+ALTER TABLE ceramic_streams ADD COLUMN verified_cid text, ADD COLUMN verified_at timestamptz;
+UPDATE ceramic_streams
+SET verified_cid = stream_metadata->>'node_tip',
+    verified_at = (stream_metadata->>'verified_at')::timestamptz,
+    stream_metadata = stream_metadata - 'node_tip' - 'verified_at'
+WHERE stream_metadata ? 'node_tip';
+"""
+
+# Never fork (issue 8). ``unchecked``: an init event queued without asking the node whether
+# the stream already exists (the node was unreachable); the publisher looks the stream up
+# before posting it. ``adopted``: an event this database did not write but found on the node
+# (a lost or restored database) and recorded as published; run figures do not count it.
+_UNCHECKED_INIT = """
+ALTER TABLE ceramic_events ADD COLUMN unchecked boolean NOT NULL DEFAULT false,
+                           ADD COLUMN adopted boolean NOT NULL DEFAULT false;
+"""
+
 # Each document's outcome in the pipeline, so one bad document is recorded (state 'failed',
 # a one-line reason, the content hash that failed) instead of failing its whole run; the
 # sensor retries a failed document only when its content hash changes.
@@ -220,6 +241,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "ingested content hash", _INGESTED_HASH),
     Migration(4, "document outcomes", _DOCUMENT_OUTCOMES),
     Migration(5, "exact values of text with U+0000", _EXACT_VALUES),
+    Migration(6, "verified tip columns", _VERIFIED_TIP),
+    Migration(7, "unchecked init and adopted events", _UNCHECKED_INIT),
 )
 
 _CREATE_HISTORY = """

@@ -8,7 +8,7 @@ crash can never leave a stream row without the events that back it. A publisher 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,6 +48,7 @@ class PendingEvent:
     attempts: int
     last_error: str | None
     created_at: datetime
+    unchecked: bool = False  # an init queued without asking the node whether the stream exists
 
 
 _INSERT = f"""
@@ -56,10 +57,17 @@ SELECT * FROM unnest({unnest_placeholders(("text", "text", "int4", "text", "byte
 ON CONFLICT (event_cid) DO NOTHING
 """
 
+_INSERT_PUBLISHED = f"""
+INSERT INTO ceramic_events (event_cid, stream_id, position, kind, car, status, published_at, adopted)
+SELECT u.*, 'published', now(), true
+FROM unnest({unnest_placeholders(("text", "text", "int4", "text", "bytea"))}) AS u(event_cid, stream_id, position, kind, car)
+ON CONFLICT (event_cid) DO NOTHING
+"""
+
 # A pending event is ready when every earlier position of its stream exists and is published;
 # counting (rather than testing only the predecessor) also holds back events after a gap.
 _PENDING = """
-SELECT e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at
+SELECT e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at, e.unchecked
 FROM ceramic_events e
 WHERE e.status = 'pending'
   AND e.position = (SELECT count(*) FROM ceramic_events p
@@ -71,17 +79,47 @@ LIMIT %s
 """
 
 
-def enqueue_events(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> int:
+def enqueue_events(conn: psycopg.Connection, events: Iterable[OutboxEvent], *, unchecked: Collection[str] = ()) -> int:
     """Add events to the outbox; returns how many were new.
 
     Re-enqueueing an event (same CID) is a no-op. A *different* event at a position the
     stream already has raises ``psycopg.errors.UniqueViolation``: that would fork the stream.
+    The init events of streams in ``unchecked`` are marked so that the publisher first asks
+    the node whether it already holds the stream (see ``drop_unpublished_stream``).
     """
+    events = list(events)
+    inserted = _insert(conn, _INSERT, events)
+    marked = [e.event_cid for e in events if e.position == 0 and e.stream_id in unchecked]
+    if marked:
+        conn.execute("UPDATE ceramic_events SET unchecked = true WHERE event_cid = ANY(%s) AND status = 'pending'", (marked,))
+    return inserted
+
+
+def record_adopted(conn: psycopg.Connection, events: Iterable[OutboxEvent]) -> int:
+    """Record events the node already holds (an adopted stream) as published and adopted; returns how many were new."""
+    return _insert(conn, _INSERT_PUBLISHED, events)
+
+
+def drop_unpublished_stream(conn: psycopg.Connection, stream_id: str) -> int:
+    """Forget a stream none of whose events was published: its pending events and its row.
+
+    Used when the node turns out to hold the stream already with a history this database does
+    not know; posting ours would fork it. The next run adopts the node's stream instead.
+    Returns the number of events dropped; refuses (LookupError) if any event was published.
+    """
+    if conn.execute("SELECT 1 FROM ceramic_events WHERE stream_id = %s AND status = 'published' LIMIT 1", (stream_id,)).fetchone():
+        raise LookupError(f"stream {stream_id} has published events; it cannot be dropped")
+    dropped = conn.execute("DELETE FROM ceramic_events WHERE stream_id = %s", (stream_id,)).rowcount
+    conn.execute("DELETE FROM ceramic_streams WHERE stream_id = %s", (stream_id,))
+    return dropped
+
+
+def _insert(conn: psycopg.Connection, sql: str, events: Iterable[OutboxEvent]) -> int:
     values = [(e.event_cid, e.stream_id, e.position, e.kind, e.car) for e in events]
     inserted = 0
     with conn.cursor() as cur:
         for columns in column_batches(values):
-            cur.execute(_INSERT, columns)
+            cur.execute(sql, columns)
             inserted += cur.rowcount
     return inserted
 
@@ -123,6 +161,12 @@ def status_counts(conn: psycopg.Connection) -> dict[str, int]:
     counts = dict.fromkeys(EVENT_STATUSES, 0)
     counts.update(conn.execute("SELECT status, count(*) FROM ceramic_events GROUP BY status").fetchall())
     return counts
+
+
+def event_status(conn: psycopg.Connection, event_cid: str) -> tuple[str, str | None] | None:
+    """(status, last error or node message) of one outbox event; None if it is not in the outbox."""
+    row = conn.execute("SELECT status, last_error FROM ceramic_events WHERE event_cid = %s", (event_cid,)).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def _record_attempt(conn: psycopg.Connection, event_cid: str, error: str, status: str) -> int:

@@ -33,9 +33,11 @@ def publish_model(
     connect: Callable[[], psycopg.Connection], client: CeramicClient, signer: DIDKey,
     definition: dict[str, Any] = DOCLING_CHUNK_MODEL,
 ) -> tuple[StreamID, PublishReport]:
-    """Ensure the model, post what is pending (models first), and register interest in it."""
+    """Ensure the model and post what is pending (models first; the publisher registers interest).
+
+    Never raises for an unreachable node: the events then stay pending (``report.pending``).
+    """
     with connect() as conn:
         model = ensure_model(conn, signer, definition)
     report = publish_outbox(connect, client)
-    client.register_interest(str(model))
     return model, report

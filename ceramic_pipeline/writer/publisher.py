@@ -3,7 +3,12 @@
 Each round takes the events that are ready (every earlier event of their stream already
 published), posts Model streams first so instances never precede their model, then the
 rest in parallel. A 400 marks the event rejected with the node's message; a node that
-stays unreachable leaves events pending for the next run.
+stays unreachable leaves events pending for the next run: the first round in which nothing
+progresses ends the call, and the client stops retrying a node that refuses connections.
+
+A Model's init event counts as published only once the node also registered interest in the
+model (ceramic-one stores instances of models it is interested in). Doing it here, not before
+any work, means a node that is down never blocks chunking and signing (issue 8, kind 5).
 """
 
 from __future__ import annotations
@@ -27,7 +32,12 @@ class PublishReport:
     rejected: int = 0
     failed: int = 0
     pending: int = 0
+    dropped: int = 0  # streams not posted: the node already held them with another history
     errors: list[str] = field(default_factory=list)
+
+
+class StreamExists(CeramicError):
+    """An unchecked init's stream is already on the node: posting our events would fork it."""
 
 
 def _is_model(stream_id: str) -> bool:
@@ -36,7 +46,12 @@ def _is_model(stream_id: str) -> bool:
 
 def _post(client: CeramicClient, event: outbox.PendingEvent) -> BaseException | None:
     try:
+        if event.unchecked and client.get_stream(event.stream_id) is not None:
+            return StreamExists("already on the node with a history this database does not know "
+                                "(database lost or restored?); its queued events were dropped and the next run adopts it")
         client.post_event(event.car)
+        if event.position == 0 and _is_model(event.stream_id):
+            client.register_interest(event.stream_id)  # idempotent: a re-post registers again
     except CeramicError as exc:
         return exc
     return None
@@ -57,6 +72,10 @@ def publish_outbox(
                 models = [e for e in ready if _is_model(e.stream_id)]
                 others = [e for e in ready if not _is_model(e.stream_id)]
                 outcomes = [(e, _post(client, e)) for e in models]  # models first, one by one
+                if others and client.unreachable and all(err is None for _, err in outcomes):
+                    # The node was unreachable: one event probes it before a batch is sent its way.
+                    outcomes.append((others[0], _post(client, others[0])))
+                    others = others[1:]
                 if all(err is None for _, err in outcomes):
                     outcomes += list(zip(others, pool.map(lambda e: _post(client, e), others)))
                 progressed = _record(conn, outcomes, report)
@@ -77,7 +96,11 @@ def _record(conn: psycopg.Connection, outcomes: list, report: PublishReport) -> 
             metrics.ceramic_stream_creation_duration_seconds.observe(max(0.0, (now - event.created_at).total_seconds()))
     report.published += len(published)
     for event, err in outcomes:
-        if isinstance(err, EventRejected):
+        if isinstance(err, StreamExists):
+            outbox.drop_unpublished_stream(conn, event.stream_id)
+            report.dropped += 1
+            report.errors.append(f"{event.stream_id}: {err}")
+        elif isinstance(err, EventRejected):
             outbox.mark_rejected(conn, event.event_cid, err.message)
             report.rejected += 1
             report.errors.append(f"{event.stream_id}@{event.position}: rejected: {err.message}")
@@ -85,4 +108,4 @@ def _record(conn: psycopg.Connection, outcomes: list, report: PublishReport) -> 
             outbox.mark_failed(conn, event.event_cid, str(err))
             report.failed += 1
             report.errors.append(f"{event.stream_id}@{event.position}: {err}")
-    return bool(published) or any(isinstance(err, EventRejected) for _, err in outcomes)
+    return bool(published) or any(isinstance(err, (EventRejected, StreamExists)) for _, err in outcomes)

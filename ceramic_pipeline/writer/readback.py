@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.client import CeramicClient, StreamState
 from ceramic_pipeline.ceramic.verify import DecodedEvent, EventError, check_chain, decode_event
 
 
@@ -19,9 +19,14 @@ class ReadBack:
     tip: str
 
 
-def read_back(client: CeramicClient, stream_id: str, *, max_events: int = 10_000) -> ReadBack:
-    """Walk the stream from its tip to its init via ``prev``; raise EventError on any flaw."""
-    state = client.get_stream(stream_id)
+def read_back(
+    client: CeramicClient, stream_id: str, *, max_events: int = 10_000, state: StreamState | None = None
+) -> ReadBack:
+    """Walk the stream from its tip to its init via ``prev``; raise EventError on any flaw.
+
+    ``state`` is the node's stream state when the caller already fetched it.
+    """
+    state = state if state is not None else client.get_stream(stream_id)
     if state is None:
         raise EventError(f"stream {stream_id} is unknown to the node")
     chain: list[DecodedEvent] = []

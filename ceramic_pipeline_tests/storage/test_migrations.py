@@ -76,3 +76,19 @@ def test_open_transaction_is_refused(pg_url):
         conn.execute("SELECT 1")  # opens a transaction (not autocommit)
         with pytest.raises(MigrationError, match="no open transaction"):
             migrate(conn)
+
+
+def test_verified_tip_moves_from_metadata_to_its_own_columns(pg_url):
+    """Read-backs before the verified_cid column kept the tip in stream_metadata; the migration moves it."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        before = next(i for i, m in enumerate(MIGRATIONS) if m.name == "verified tip columns")
+        _migrate(conn, MIGRATIONS[:before])
+        conn.execute(
+            "INSERT INTO ceramic_streams (stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,"
+            " content_sha256, stream_metadata) VALUES (%s, 'bafytip', 2, 'did:key:z', 'kjz', 'd', 0, %s, %s),"
+            " ('other', 'bafyother', 2, 'did:key:z', 'kjz', 'd', 1, %s, '{\"content\": {}}')",
+            ("s", "a" * 64, '{"content": {"a": 1}, "node_tip": "bafytip", "verified_at": "2026-11-01T00:00:00Z"}', "b" * 64),
+        )
+        migrate(conn)
+        rows = conn.execute("SELECT stream_id, verified_cid, verified_at IS NOT NULL, stream_metadata FROM ceramic_streams ORDER BY 1").fetchall()
+    assert rows == [("other", None, False, {"content": {}}), ("s", "bafytip", True, {"content": {"a": 1}})]

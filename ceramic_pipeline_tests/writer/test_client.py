@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable, EventRejected
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable, EventRejected, NodeUnreachable
 from ceramic_pipeline.ceramic.retry import RetryPolicy
 from ceramic_pipeline.ceramic.events import data_event
 from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, model_init_event, model_stream_id, set_init_event
@@ -76,9 +78,33 @@ def test_transient_errors_back_off_and_give_up_after_the_budget(node, requests, 
         node.set_faults(error_rate=0.0)
         node.stop()
         del sleeps[:]
-        with pytest.raises(CeramicUnavailable, match="failed after 5 attempts: ConnectError"):
+        with pytest.raises(NodeUnreachable, match="node unreachable .ConnectError"):
             client.post_event(event.car)
+        assert len(sleeps) == 4 and client.unreachable
+        # Once a request gave up connecting, later ones try once, without backoff (issue 8, kind 5).
+        for _ in range(3):
+            with pytest.raises(NodeUnreachable):
+                client.get_stream(str(model_stream_id(event)))
         assert len(sleeps) == 4
+        node.start()
+        assert client.get_stream(str(model_stream_id(event))) is not None and not client.unreachable
+
+
+def test_an_unreachable_node_costs_at_most_the_request_timeout(node):
+    node.stop()
+    policy = RetryPolicy(max_attempts=50, base_delay=0.2, max_delay=0.2)  # 50 attempts would take ~7 s
+    started = time.monotonic()
+    with CeramicClient(node.url, retry=policy, timeout_s=0.5) as client, pytest.raises(NodeUnreachable):
+        client.version()
+    assert time.monotonic() - started < 0.5 + 0.3
+    # The next step of the run opens its own client: it tries once instead of waiting again.
+    started = time.monotonic()
+    with CeramicClient(node.url, retry=policy, timeout_s=0.5) as client, pytest.raises(NodeUnreachable):
+        client.version()
+    assert time.monotonic() - started < 0.1
+    node.start()
+    with CeramicClient(node.url, retry=policy, timeout_s=0.5) as client:
+        assert client.version() and not client.unreachable
 
 
 def test_a_dropped_connection_after_storing_is_retried_without_a_duplicate(client, node, requests, signer, model):
