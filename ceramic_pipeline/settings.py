@@ -42,6 +42,8 @@ class Settings:
     chunker: str
     tokenizer_path: str | None
     max_tokens: int | None
+    archive_after_days: int  # streams not really changed for this long move to the archive table
+    dagster_run_retention_days: int  # finished Dagster runs older than this are deleted
     environ: Mapping[str, str] = field(repr=False)
 
     @classmethod
@@ -68,8 +70,17 @@ class Settings:
             chunker=chunker,
             tokenizer_path=tokenizer,
             max_tokens=max_tokens,
+            archive_after_days=env_int(env, "ARCHIVE_AFTER_DAYS", 90, 1, 36_500),
+            dagster_run_retention_days=env_int(env, "DAGSTER_RUN_RETENTION_DAYS", 30, 1, 36_500),
             environ=env,
         )
+
+    def cron(self, name: str, default: str) -> str:
+        """A maintenance schedule's cron string from ``name`` (UTC), ``default`` when unset or blank.
+
+        Checked where the schedule is built (Dagster's cron parser), which names ``name`` on error.
+        """
+        return self.environ.get(name, "").strip() or default
 
     def signer(self) -> DIDKey:
         return DIDKey.from_seed(resolve_seed(self.environ, self.data_dir))

@@ -23,6 +23,7 @@ from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
 class StreamsReport:
     changes: Counter = field(default_factory=Counter)  # created / updated / removed / unchanged
     events: int = 0
+    restored: int = 0  # rows brought back from ceramic_streams_archive
     publish: PublishReport = field(default_factory=PublishReport)
     sign_seconds: float = 0.0  # plan, sign and record in the outbox
     publish_seconds: float = 0.0
@@ -36,6 +37,8 @@ def record_document_streams(conn: psycopg.Connection, signer: DIDKey, model: Str
     """Plan the document's events and write them to the outbox with the stream rows, in one transaction."""
     report = StreamsReport()
     chunks = chunk_store.chunks_for_document(conn, document_id)
+    # An archived stream continues its chain: bring its row back before planning.
+    report.restored = len(streams.restore_archived(conn, document_id=document_id))
     existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
     pins = {c.chunk_index: c.ipfs_pins for c in chunks}
     writes = plan_document(signer, model, document_id, chunks, existing, pins, now_iso())
@@ -58,6 +61,7 @@ def write_document_streams(
             report = record_document_streams(conn, signer, model, document_id)
             total.changes.update(report.changes)
             total.events += report.events
+            total.restored += report.restored
     signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)
     total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed

@@ -59,6 +59,7 @@ def ceramic_streams(
         metadata={
             "created": report.changes["created"], "updated": report.changes["updated"],
             "removed": report.changes["removed"], "unchanged": report.changes["unchanged"],
+            "restored_from_archive": report.restored,
             "events": report.events, "published": report.publish.published,
             "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),
             "documents_in_run": len(document_ids),

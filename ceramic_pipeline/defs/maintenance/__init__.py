@@ -1,0 +1,1 @@
+"""Maintenance jobs and their schedules (archival, run retention, re-sync, ...)."""

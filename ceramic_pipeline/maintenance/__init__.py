@@ -1,0 +1,1 @@
+"""Scheduled maintenance work, without Dagster's job machinery (defs/maintenance/ wraps it)."""

@@ -1,0 +1,51 @@
+"""Each maintenance schedule evaluates to its job with the configured run config, in UTC, running by default."""
+
+from __future__ import annotations
+
+import importlib
+
+import dagster as dg
+import pytest
+
+from ceramic_pipeline.definitions import defs
+from ceramic_pipeline.settings import ConfigError
+
+MAINTENANCE = {
+    # schedule: (job, cron variable, module)
+    "archive_streams_schedule": ("archive_streams", "ARCHIVE_CRON", "ceramic_pipeline.defs.maintenance.archival"),
+}
+
+
+def evaluate(schedule: dg.ScheduleDefinition) -> dg.RunRequest:
+    with dg.instance_for_test() as instance:
+        result = schedule.evaluate_tick(dg.build_schedule_context(instance=instance))
+    [request] = result.run_requests
+    return request
+
+
+@pytest.mark.parametrize("name", sorted(MAINTENANCE))
+def test_schedules_are_registered_running_in_utc(name):
+    schedule = defs.get_schedule_def(name)
+    assert schedule.job_name == MAINTENANCE[name][0]
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert defs.resolve_job_def(schedule.job_name).tags["ceramic/kind"] == "maintenance"
+
+
+def test_archival_schedule_carries_archive_after_days(monkeypatch):
+    module = importlib.import_module(MAINTENANCE["archive_streams_schedule"][2])
+    request = evaluate(module.archive_streams_schedule)
+    assert request.run_config == {"ops": {"archive_old_streams": {"config": {"after_days": 90}}}}
+    assert module.archive_streams_schedule.cron_schedule == "30 3 * * *"
+    monkeypatch.setenv("ARCHIVE_AFTER_DAYS", "30")
+    monkeypatch.setenv("ARCHIVE_CRON", "15 2 * * 0")
+    try:
+        importlib.reload(module)
+        assert evaluate(module.archive_streams_schedule).run_config["ops"]["archive_old_streams"]["config"] == {"after_days": 30}
+        assert module.archive_streams_schedule.cron_schedule == "15 2 * * 0"
+        monkeypatch.setenv("ARCHIVE_CRON", "every night")
+        with pytest.raises(ConfigError, match="ARCHIVE_CRON"):
+            importlib.reload(module)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
