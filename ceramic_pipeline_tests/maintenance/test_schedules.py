@@ -13,6 +13,9 @@ from ceramic_pipeline.settings import ConfigError
 MAINTENANCE = {
     # schedule: (job, cron variable, module)
     "archive_streams_schedule": ("archive_streams", "ARCHIVE_CRON", "ceramic_pipeline.defs.maintenance.archival"),
+    "prune_dagster_runs_schedule": (
+        "prune_dagster_runs", "DAGSTER_RUN_RETENTION_CRON", "ceramic_pipeline.defs.maintenance.retention",
+    ),
 }
 
 
@@ -46,6 +49,23 @@ def test_archival_schedule_carries_archive_after_days(monkeypatch):
         monkeypatch.setenv("ARCHIVE_CRON", "every night")
         with pytest.raises(ConfigError, match="ARCHIVE_CRON"):
             importlib.reload(module)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+
+
+def test_retention_schedule_carries_the_retention_days(monkeypatch):
+    module = importlib.import_module(MAINTENANCE["prune_dagster_runs_schedule"][2])
+    config = {"ops": {"delete_old_dagster_runs": {"config": {"retention_days": 30}}}}
+    assert evaluate(module.prune_dagster_runs_schedule).run_config == config
+    assert module.prune_dagster_runs_schedule.cron_schedule == "0 4 * * *"
+    monkeypatch.setenv("DAGSTER_RUN_RETENTION_DAYS", "7")
+    monkeypatch.setenv("DAGSTER_RUN_RETENTION_CRON", "0 1 * * 6")
+    try:
+        importlib.reload(module)
+        request = evaluate(module.prune_dagster_runs_schedule)
+        assert request.run_config["ops"]["delete_old_dagster_runs"]["config"] == {"retention_days": 7}
+        assert module.prune_dagster_runs_schedule.cron_schedule == "0 1 * * 6"
     finally:
         monkeypatch.undo()
         importlib.reload(module)
