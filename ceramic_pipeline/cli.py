@@ -63,6 +63,27 @@ def _publish(_args: argparse.Namespace) -> int:
     return 1 if report.rejected else 0
 
 
+def _resync(args: argparse.Namespace) -> int:
+    import psycopg
+
+    from ceramic_pipeline.commands import ceramic_client
+    from ceramic_pipeline.maintenance.resync import resync_from_ceramic
+    from ceramic_pipeline.storage.embedded import resolve_database_url
+    from ceramic_pipeline.storage.migrations import migrate
+
+    settings = Settings.from_env()
+    url = resolve_database_url(settings.environ, settings.data_dir)
+    migrate(url)
+    with ceramic_client(settings) as client, psycopg.connect(url) as conn:
+        report = resync_from_ceramic(conn, client, settings.signer(), node_url=client.url, full=args.full)
+    print(f"{'full' if report.full else 'incremental'} re-sync: read {report.events_read} events, "
+          f"{report.streams_touched} streams of ours, adopted {report.adopted}, unchanged {report.unchanged}, "
+          f"failed {len(report.failures)}")
+    for failure in report.failures:
+        print(f"FAILED {failure}")
+    return 1 if report.failures else 0
+
+
 def _embedded_stop(_args: argparse.Namespace) -> int:
     from ceramic_pipeline.embedded_node import stop_embedded_node
     from ceramic_pipeline.storage.embedded import stop_embedded_server
@@ -97,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("stream_id")
     verify.set_defaults(func=_stream_verify)
     sub.add_parser("publish", help="post pending outbox events to the Ceramic node").set_defaults(func=_publish)
+    resync = sub.add_parser("resync", help="rebuild ceramic_streams rows for our model and controller from the node's feed")
+    resync.add_argument("--full", action="store_true", help="read the feed from its start, not the stored resume token")
+    resync.set_defaults(func=_resync)
     embedded = sub.add_parser("embedded", help="the embedded default's background services").add_subparsers(dest="action", required=True)
     embedded.add_parser("stop", help="stop the embedded Ceramic node and PostgreSQL (they outlive dagster dev)").set_defaults(
         func=_embedded_stop

@@ -8,14 +8,16 @@ from ceramic_pipeline.defs.documents.assets import docling_chunks, docling_docum
 from ceramic_pipeline.defs.documents.sensors import new_documents_sensor
 from ceramic_pipeline.defs.jobs import ingest_documents
 from ceramic_pipeline.defs.maintenance.archival import archive_streams, archive_streams_schedule
+from ceramic_pipeline.defs.maintenance.resync import resync_from_ceramic, resync_from_ceramic_schedule
 from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs, prune_dagster_runs_schedule
 from ceramic_pipeline.defs.pinning.assets import pinned_chunks
 from ceramic_pipeline.resources import resources_from_env
 
 defs = dg.Definitions(
     assets=[docling_documents, docling_chunks, pinned_chunks, doclingchunk_model, ceramic_streams, ceramic_streams_table],
-    jobs=[ingest_documents, publish_outbox, archive_streams, prune_dagster_runs],
+    jobs=[ingest_documents, publish_outbox, archive_streams, prune_dagster_runs, resync_from_ceramic],
     sensors=[new_documents_sensor],
-    schedules=[publish_outbox_schedule, archive_streams_schedule, prune_dagster_runs_schedule],
+    schedules=[publish_outbox_schedule, archive_streams_schedule, prune_dagster_runs_schedule,
+               resync_from_ceramic_schedule],
     resources=resources_from_env(),
 )

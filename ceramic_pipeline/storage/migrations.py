@@ -218,11 +218,26 @@ SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_
 FROM ceramic_streams_archive;
 """
 
+# Where resync_from_ceramic stopped reading a node's event feed, per (node, model, controller):
+# the next incremental re-sync resumes there (ceramic-one's ``resumeAt``).
+_FEED_CURSORS = """
+CREATE TABLE ceramic_feed_cursors (
+    node_url       text NOT NULL,
+    model_id       text NOT NULL,
+    controller     text NOT NULL,
+    resume_token   text NOT NULL,
+    events_read    bigint NOT NULL DEFAULT 0 CHECK (events_read >= 0),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (node_url, model_id, controller)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
     Migration(4, "streams archive", _STREAMS_ARCHIVE),
+    Migration(5, "feed cursors", _FEED_CURSORS),
 )
 
 _CREATE_HISTORY = """

@@ -16,6 +16,7 @@ MAINTENANCE = {
     "prune_dagster_runs_schedule": (
         "prune_dagster_runs", "DAGSTER_RUN_RETENTION_CRON", "ceramic_pipeline.defs.maintenance.retention",
     ),
+    "resync_from_ceramic_schedule": ("resync_from_ceramic", "RESYNC_CRON", "ceramic_pipeline.defs.maintenance.resync"),
 }
 
 
@@ -28,7 +29,7 @@ def evaluate(schedule: dg.ScheduleDefinition) -> dg.RunRequest:
 
 @pytest.mark.parametrize("name", sorted(MAINTENANCE))
 def test_schedules_are_registered_running_in_utc(name):
-    schedule = defs.get_schedule_def(name)
+    schedule = defs.resolve_schedule_def(name)
     assert schedule.job_name == MAINTENANCE[name][0]
     assert schedule.execution_timezone == "UTC"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
@@ -69,3 +70,22 @@ def test_retention_schedule_carries_the_retention_days(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(module)
+
+
+def test_resync_schedule_is_incremental_daily(monkeypatch):
+    module = importlib.import_module(MAINTENANCE["resync_from_ceramic_schedule"][2])
+    assert evaluate(module.resync_from_ceramic_schedule).run_config == {"ops": {"resync_streams": {"config": {"full": False}}}}
+    assert module.resync_from_ceramic_schedule.cron_schedule == "0 5 * * *"
+    monkeypatch.setenv("RESYNC_CRON", "0 */6 * * *")
+    try:
+        importlib.reload(module)
+        assert module.resync_from_ceramic_schedule.cron_schedule == "0 */6 * * *"
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+
+
+def test_every_maintenance_job_is_scheduled():
+    maintenance_jobs = {j.name for j in defs.resolve_all_job_defs() if j.tags.get("ceramic/kind") == "maintenance"}
+    scheduled = {s.job_name for s in defs.schedules}
+    assert {job for job, _, _ in MAINTENANCE.values()} <= maintenance_jobs <= scheduled

@@ -6,7 +6,7 @@ import pytest
 from ceramic_pipeline.storage.migrations import MIGRATIONS, Migration, MigrationError, _migrate, applied_versions, migrate
 
 EXPECTED_TABLES = {"documents", "chunks", "ceramic_models", "ceramic_events", "ceramic_streams", "ceramic_streams_archive",
-                   "schema_migrations"}
+                   "ceramic_feed_cursors", "schema_migrations"}
 
 
 def _tables(url: str) -> set[str]:
