@@ -14,6 +14,7 @@ change"); archived rows with the node's tip stay archived.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,14 +81,16 @@ def resync_from_ceramic(
             init = str(event.init_cid)
             if classifier.is_ours(init, event):
                 seen.setdefault(init, set()).add(event_cid)
+        report.streams_touched += len(seen)
+        with ThreadPoolExecutor(max_workers=max(1, min(client.max_in_flight, len(seen)))) as pool:
+            checked = list(pool.map(lambda item: _verify_stream(client, signer.did, model, *item), seen.items()))
         failures_before = len(report.failures)
         with conn.transaction():
-            for init, event_cids in seen.items():
-                _adopt_stream(conn, client, signer.did, model, init, event_cids, report)
+            for verified in checked:
+                _store_stream(conn, signer.did, model, verified, report)
             if len(report.failures) > failures_before:
                 break  # keep the earlier token: the next run reads this page again
             feed_cursors.save_resume_token(conn, node_url, str(model), signer.did, next_token, len(page))
-        report.streams_touched += len(seen)
         report.resume_token = token = next_token
     return report
 
@@ -132,20 +135,33 @@ def _adopt_model(conn: psycopg.Connection, client: CeramicClient, signer: DIDKey
         outbox.mark_published(conn, [str(event.cid)])
 
 
-def _adopt_stream(
-    conn: psycopg.Connection, client: CeramicClient, controller: str, model: StreamID,
-    init_cid: str, feed_events: set[str], report: ResyncReport,
-) -> None:
+@dataclass(frozen=True)
+class _Verified:
+    stream_id: str
+    back: ReadBack | None = None
+    content: dict[str, Any] | None = None
+    failure: str | None = None
+
+
+def _verify_stream(client: CeramicClient, controller: str, model: StreamID, init_cid: str, feed_events: set[str]) -> _Verified:
+    """Read the stream back and check it (network only, so streams are verified in parallel)."""
     stream_id = str(StreamID(StreamType.MODEL_INSTANCE_DOCUMENT, CID.from_string(init_cid)))
     try:
         back = read_back(client, stream_id)
         content = _verified_content(back, controller, model)
     except EventError as exc:
-        report.failures.append(f"{stream_id}: {exc}")
-        return
-    chain = {str(e.cid) for e in back.events}
-    if feed_events - chain:
-        report.failures.append(f"{stream_id}: the node's state lags its feed (tip {back.tip} misses a fed event)")
+        return _Verified(stream_id, failure=str(exc))
+    if feed_events - {str(e.cid) for e in back.events}:
+        return _Verified(stream_id, failure=f"the node's state lags its feed (tip {back.tip} misses a fed event)")
+    return _Verified(stream_id, back, content)
+
+
+def _store_stream(
+    conn: psycopg.Connection, controller: str, model: StreamID, verified: _Verified, report: ResyncReport
+) -> None:
+    stream_id, back = verified.stream_id, verified.back
+    if verified.failure is not None or back is None or verified.content is None:
+        report.failures.append(f"{stream_id}: {verified.failure}")
         return
     hot, cold = streams.get_stream(conn, stream_id), streams.archived_stream(conn, stream_id)
     if any(r is not None and r.latest_cid == back.tip for r in (hot, cold)):
@@ -156,7 +172,7 @@ def _adopt_stream(
             report.events_recorded += _record_published(conn, stream_id, back)
             if cold is not None:
                 streams.restore_archived(conn, stream_ids=[stream_id])
-            row = _row(conn, stream_id, controller, model, back, content, hot or cold)
+            row = _row(conn, stream_id, controller, model, back, verified.content, hot or cold)
             report.adopted += streams.upsert_streams(conn, [row])
     except psycopg.errors.UniqueViolation:
         report.failures.append(f"{stream_id}: the outbox holds a different event at a position the node has (a fork)")

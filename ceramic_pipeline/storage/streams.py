@@ -161,7 +161,10 @@ _ROW_COLUMNS = ", ".join(COLUMNS) + ", created_at, last_updated"
 _RECOMPRESSED = _ROW_COLUMNS.replace("ipfs_pins", "ipfs_pins || '[]'::jsonb").replace(
     "stream_metadata", "stream_metadata || '{}'::jsonb"
 )
-_LOCK_BOTH = "LOCK TABLE ceramic_streams, ceramic_streams_archive IN SHARE ROW EXCLUSIVE MODE"
+# Writers of ceramic_streams wait (readers do not), so the counts below are exact. The archive
+# is not locked: its only other writer, restore_archived, also inserts into ceramic_streams, so
+# it waits here too, and locking one table only cannot deadlock with a writer holding the other.
+_LOCK_HOT = "LOCK TABLE ceramic_streams IN SHARE ROW EXCLUSIVE MODE"
 
 
 def _counts(conn: psycopg.Connection) -> tuple[int, int]:
@@ -180,10 +183,10 @@ def archive_older_than(
     """Move streams in ``statuses`` whose ``last_updated`` (last real change) is more than
     ``days`` days before ``now`` (default: the server's now()) to ``ceramic_streams_archive``.
 
-    One transaction (a savepoint when the caller has one open): both tables are locked against
-    writers (readers go on), the rows are deleted and inserted in one statement, and the counts
-    must satisfy hot + archive before == hot + archive after with exactly the moved rows gone
-    from the hot table, else :class:`ArchiveCountError` rolls it back. Raises ValueError for a
+    One transaction (a savepoint when the caller has one open): writers of ceramic_streams wait
+    (readers go on), the rows are deleted and inserted in one statement, and the counts must
+    satisfy hot + archive before == hot + archive after with exactly the moved rows gone from
+    the hot table, else :class:`ArchiveCountError` rolls it back. Raises ValueError for a
     negative ``days`` or a status other than active/removed.
     """
     if days < 0:
@@ -192,7 +195,7 @@ def archive_older_than(
     if unknown:
         raise ValueError(f"only active or removed streams can be archived, got {sorted(unknown)}")
     with conn.transaction():
-        conn.execute(_LOCK_BOTH)
+        conn.execute(_LOCK_HOT)
         before = _counts(conn)
         rows = conn.execute(
             f"""
