@@ -25,6 +25,8 @@ def test_data_dir_follows_dagster_home(tmp_path):
         ({"CHUNKER": "fancy"}, "CHUNKER must be"),
         ({"CHUNKER": "hybrid"}, "CHUNKER_TOKENIZER_PATH"),
         ({"CHUNKER": "hybrid", "CHUNKER_TOKENIZER_PATH": "/tok"}, "CHUNKER_MAX_TOKENS"),
+        ({"ARCHIVE_AFTER_DAYS": "0"}, "ARCHIVE_AFTER_DAYS must be between 1 and 36500"),
+        ({"DAGSTER_RUN_RETENTION_DAYS": "a month"}, "DAGSTER_RUN_RETENTION_DAYS must be an integer"),
     ],
 )
 def test_bad_values_are_one_line_errors_naming_the_variable(env, message):
@@ -36,3 +38,12 @@ def test_bad_values_are_one_line_errors_naming_the_variable(env, message):
 def test_ceramic_url_and_timeout(tmp_path):
     s = Settings.from_env({"CERAMIC_URL": "http://node:5101/", "CERAMIC_TIMEOUT": "2500"})
     assert s.ceramic_url == "http://node:5101" and s.ceramic_timeout_s == 2.5
+
+
+def test_maintenance_defaults_and_overrides():
+    s = Settings.from_env({})
+    assert (s.archive_after_days, s.dagster_run_retention_days) == (90, 30)
+    assert s.cron("ARCHIVE_CRON", "30 3 * * *") == "30 3 * * *"
+    s = Settings.from_env({"ARCHIVE_AFTER_DAYS": "180", "DAGSTER_RUN_RETENTION_DAYS": "7", "ARCHIVE_CRON": " 0 2 * * * "})
+    assert (s.archive_after_days, s.dagster_run_retention_days) == (180, 7)
+    assert s.cron("ARCHIVE_CRON", "30 3 * * *") == "0 2 * * *"
