@@ -204,3 +204,24 @@ def test_archival_rolls_back_when_counts_do_not_add_up(conn):
         archive_older_than(conn, 90)
     conn.rollback()
     assert conn.execute("SELECT count(*) FROM ceramic_streams").fetchone()[0] == 3
+
+
+def test_archival_waits_for_an_open_writer_so_counts_are_exact(migrated_pg_url):
+    import threading
+    import time
+
+    with psycopg.connect(migrated_pg_url) as setup:
+        upsert_streams(setup, [row(i) for i in range(4)])
+        setup.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    results: list = []
+    with psycopg.connect(migrated_pg_url) as writer:
+        upsert_streams(writer, [row(50)])  # an ingest transaction still open
+        archiver = threading.Thread(
+            target=lambda: results.append(archive_older_than(psycopg.connect(migrated_pg_url, autocommit=True), 90)))
+        archiver.start()
+        time.sleep(0.5)
+        assert archiver.is_alive() and results == []  # waiting for the writer
+    archiver.join(10)  # the writer committed on leaving the block
+    [result] = results
+    assert (result.before, result.after) == ((5, 0), (1, 4))
+    assert result.stream_ids == ["kjzl-0", "kjzl-1", "kjzl-2", "kjzl-3"]
