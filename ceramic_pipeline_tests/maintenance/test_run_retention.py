@@ -4,6 +4,7 @@ holds asset materialisations (their history stays queryable)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
@@ -42,6 +43,9 @@ def test_only_old_runs_without_asset_history_are_deleted():
         time.sleep(0.05)
         new = [run_chores(instance) for _ in range(2)]
         events_before = {run_id: len(instance.all_logs(run_id)) for run_id in old}
+        shards = {run_id: Path(instance.event_log_storage.path_for_shard(run_id)) for run_id in old + new}
+        assert all(path.exists() for path in shards.values())
+        old_bytes = sum(shards[run_id].stat().st_size for run_id in old)
 
         # Retention 30 days, the clock 30 days after the boundary: exactly the runs before it are old.
         report = delete_old_runs(instance, 30, now=boundary + timedelta(days=30))
@@ -50,6 +54,8 @@ def test_only_old_runs_without_asset_history_are_deleted():
         assert report.kept_with_asset_history == 1
         remaining = {r.run_id for r in instance.get_runs()}
         assert remaining == {old_materialized, queued, *new}
+        assert report.freed_bytes >= old_bytes > 0  # the per-run SQLite files are gone, the new ones stay
+        assert [run_id for run_id, path in shards.items() if path.exists()] == new
         assert all(instance.all_logs(run_id) == [] for run_id in old)
         history = instance.fetch_materializations(dg.AssetKey("glaze_batches"), limit=10).records
         assert [r.run_id for r in history] == [old_materialized]
@@ -70,5 +76,6 @@ def test_the_job_reports_what_it_freed():
         [output] = [e for e in result.all_node_events if e.event_type == dg.DagsterEventType.STEP_OUTPUT]
         meta = {k: v.value for k, v in output.event_specific_data.metadata.items()}
         assert meta["deleted_runs"] == 1 and meta["deleted_event_log_entries"] > 0 and meta["retention_days"] == 0
+        assert meta["freed_sqlite_bytes"] > 0
         assert instance.get_run_by_id(old) is None
         assert instance.get_run_by_id(result.run_id) is not None  # itself: still running when it looked

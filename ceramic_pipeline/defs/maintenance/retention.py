@@ -26,6 +26,7 @@ def delete_old_dagster_runs(context: dg.OpExecutionContext, config: RunRetention
         "deleted_runs": len(report.deleted_runs),
         "deleted_event_log_entries": report.deleted_events,
         "kept_with_asset_history": report.kept_with_asset_history,
+        "freed_sqlite_bytes": report.freed_bytes,
         "retention_days": config.retention_days,
         "cutoff_utc": report.cutoff.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - started, 3),
