@@ -228,13 +228,16 @@ def restore_archived(
     Called before the writer plans a document, so an archived stream continues its chain (its
     tip and version come back) instead of forking a second stream. The row is as it was, except
     ``last_updated = now()``: the document is being worked on again, so the archival clock
-    restarts. A hot row already holding the stream (e.g. written by a re-sync) wins unless the archived
-    one has the higher version. Returns the
-    restored stream ids, sorted.
+    restarts for all its streams together. A hot row already holding the stream (e.g. written
+    by a re-sync) wins unless the archived one has the higher version. Returns the restored
+    stream ids, sorted. Raises ValueError unless exactly one selector is given.
     """
     if (document_id is None) == (stream_ids is None):
         raise ValueError("give exactly one of document_id or stream_ids")
-    where, param = ("document_id = %s", document_id) if document_id is not None else ("stream_id = ANY(%s)", list(stream_ids))
+    if document_id is not None:
+        where, param = "document_id = %s", document_id
+    else:
+        where, param = "stream_id = ANY(%s)", list(stream_ids)
     columns = ", ".join(COLUMNS) + ", created_at"
     with conn.transaction():
         rows = conn.execute(

@@ -5,8 +5,8 @@ import psycopg
 import pytest
 
 from ceramic_pipeline.storage.streams import (
-    COLUMNS, ArchiveCountError, StreamRow, StreamTip, archive_older_than, archived_stream, get_stream, mark_removed, restore_archived,
-    stream_tips, streams_for_document, streams_pinning, upsert_streams,
+    COLUMNS, ArchiveCountError, StreamRow, StreamTip, archive_older_than, archived_stream, get_stream, mark_removed,
+    restore_archived, stream_tips, streams_for_document, streams_pinning, upsert_streams,
 )
 
 SIGNER = "did:key:z6MkTestSigner"
