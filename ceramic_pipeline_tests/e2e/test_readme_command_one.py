@@ -1,7 +1,7 @@
 """README command 1 as a user runs it: `dagster dev` with a DAGSTER_HOME holding only the link to
-the repository's dagster.yaml and nothing else configured. The sensor (inside Dagster's gRPC code server) starts the embedded PostgreSQL, finds
-the three sample documents and launches their runs, which start the embedded Ceramic node and
-must all succeed."""
+the repository's dagster.yaml, and nothing else configured. The sensor (inside Dagster's gRPC
+code server) starts the embedded PostgreSQL, finds the three sample documents and launches
+their runs, which start the embedded Ceramic node and must all succeed."""
 
 from __future__ import annotations
 
