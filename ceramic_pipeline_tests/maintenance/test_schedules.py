@@ -89,3 +89,10 @@ def test_every_maintenance_job_is_scheduled():
     maintenance_jobs = {j.name for j in defs.resolve_all_job_defs() if j.tags.get("ceramic/kind") == "maintenance"}
     scheduled = {s.job_name for s in defs.schedules}
     assert {job for job, _, _ in MAINTENANCE.values()} <= maintenance_jobs <= scheduled
+
+
+@pytest.mark.parametrize("name", sorted(MAINTENANCE))
+def test_each_schedules_run_config_is_valid_for_its_job(name):
+    schedule = defs.resolve_schedule_def(name)
+    request = evaluate(schedule)
+    dg.validate_run_config(defs.resolve_job_def(schedule.job_name), request.run_config)  # raises when invalid
