@@ -6,9 +6,10 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.devnode import cli as devnode_cli
+from ceramic_pipeline.devnode import cli as devnode_cli
 from ceramic_pipeline.ceramic.did import generate_seed_base64
 from ceramic_pipeline.settings import ConfigError, Settings
 
@@ -23,20 +24,59 @@ def _keygen(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked_settings() -> Settings:
+    """Settings after the whole-configuration preflight (ConfigError: exit 2, one line)."""
+    from ceramic_pipeline.preflight import preflight
+
+    settings = Settings.from_env()
+    preflight(settings)
+    return settings
+
+
 def _ingest(args: argparse.Namespace) -> int:
-    from ceramic_pipeline.commands import format_summary, group_by_inbox
+    _checked_settings()  # before importing Dagster: configuration errors fail in seconds, not retries
+    from ceramic_pipeline.commands import format_summary
     from ceramic_pipeline.ingest import ingest
 
-    Settings.from_env()  # configuration errors before any work
-    summary = ingest(group_by_inbox([Path(p) for p in args.paths]))
+    summary = ingest([Path(p) for p in args.paths], progress=None if args.json else progress_bar)
     print(format_summary(summary, args.json))
-    return 1 if summary["failed"] else 0
+    return summary["exit_code"]
+
+
+def progress_bar(total: int):
+    """A tqdm bar on stderr: documents done / total, chunks/s and ETA (quiet with --json)."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True, disable=total < 2 or None)
+    started, chunks = time.perf_counter(), 0
+
+    def tick(documents: int, new_chunks: int) -> None:
+        nonlocal chunks
+        chunks += new_chunks
+        bar.set_postfix_str(f"{chunks / max(time.perf_counter() - started, 1e-9):,.0f} chunks/s", refresh=False)
+        bar.update(documents)
+        if bar.n >= total:
+            bar.close()
+
+    return tick
 
 
 def _stream_show(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.ceramic.client import CeramicError
+    from ceramic_pipeline.ceramic.identifiers import StreamIDError
+    from ceramic_pipeline.ceramic.verify import EventError
     from ceramic_pipeline.commands import show_stream
+    from ceramic_pipeline.ipfs.errors import PinningError
 
-    print(json.dumps(show_stream(Settings.from_env(), args.stream_id), indent=2, ensure_ascii=False))
+    try:
+        shown = show_stream(Settings.from_env(), args.stream_id)
+    except StreamIDError as exc:  # bad input: exit 2 like argparse
+        print(f"ceramic-pipeline: stream show: not a StreamID: {exc}", file=sys.stderr)
+        return 2
+    except (EventError, CeramicError, PinningError) as exc:  # unknown stream, node down, pinned text missing
+        print(f"ceramic-pipeline: stream show {args.stream_id}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -49,13 +89,13 @@ def _stream_verify(args: argparse.Namespace) -> int:
 
 
 def _publish(_args: argparse.Namespace) -> int:
+    settings = _checked_settings()
     import psycopg
 
     from ceramic_pipeline.commands import ceramic_client
     from ceramic_pipeline.storage.embedded import resolve_database_url
     from ceramic_pipeline.writer.publisher import publish_outbox
 
-    settings = Settings.from_env()
     url = resolve_database_url(settings.environ, settings.data_dir)
     with ceramic_client(settings) as client:
         report = publish_outbox(lambda: psycopg.connect(url), client)
@@ -64,6 +104,7 @@ def _publish(_args: argparse.Namespace) -> int:
 
 
 def _resync(args: argparse.Namespace) -> int:
+    settings = _checked_settings()
     import psycopg
 
     from ceramic_pipeline.commands import ceramic_client
@@ -71,7 +112,6 @@ def _resync(args: argparse.Namespace) -> int:
     from ceramic_pipeline.storage.embedded import resolve_database_url
     from ceramic_pipeline.storage.migrations import migrate
 
-    settings = Settings.from_env()
     url = resolve_database_url(settings.environ, settings.data_dir)
     migrate(url)
     with ceramic_client(settings) as client, psycopg.connect(url) as conn:
@@ -82,6 +122,29 @@ def _resync(args: argparse.Namespace) -> int:
     for failure in report.failures:
         print(f"FAILED {failure}")
     return 1 if report.failures else 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.health import run_checks
+
+    checks = run_checks(Settings.from_env(), timeout_s=args.timeout)
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def _db_url(_args: argparse.Namespace) -> int:
+    from ceramic_pipeline.database_cli import database_url, display_url
+
+    print(display_url(database_url(Settings.from_env())))
+    return 0
+
+
+def _db_shell(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.database_cli import database_url, exec_psql
+
+    exec_psql(database_url(Settings.from_env()), [a for a in args.psql_args if a != "--"])
+    return 0  # not reached: psql replaced this process
 
 
 def _embedded_stop(_args: argparse.Namespace) -> int:
@@ -106,7 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     devnode_cli.add_arguments(devnode)
     devnode.set_defaults(func=devnode_cli.run)
-    ingest = sub.add_parser("ingest", help="materialise the pipeline in-process for files or folders")
+    ingest = sub.add_parser(
+        "ingest", help="materialise the pipeline in-process for files or folders",
+        description="Exit codes: 0 every document ingested and verified; 1 a document or check failed (listed); "
+                    "2 configuration error; 3 nothing failed but events are pending (node unreachable: run `publish` later).",
+    )
     ingest.add_argument("paths", nargs="+", help="DoclingDocument JSON (or .md/.html/.docx) files, or folders of them")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON")
     ingest.set_defaults(func=_ingest)
@@ -121,6 +188,18 @@ def build_parser() -> argparse.ArgumentParser:
     resync = sub.add_parser("resync", help="rebuild ceramic_streams rows for our model and controller from the node's feed")
     resync.add_argument("--full", action="store_true", help="read the feed from its start, not the stored resume token")
     resync.set_defaults(func=_resync)
+    health = sub.add_parser(
+        "health", help="check the Ceramic node, PostgreSQL, the pinning service and the outbox (exit 1 if one is down)"
+    )
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds per check (default 5)")
+    health.set_defaults(func=_health)
+    db = sub.add_parser("db", help="the pipeline's PostgreSQL (DATABASE_URL or the embedded one)").add_subparsers(
+        dest="action", required=True
+    )
+    db.add_parser("url", help="print the database URL (a password is shown as ***)").set_defaults(func=_db_url)
+    shell = db.add_parser("shell", help="open psql on the database; arguments after -- go to psql")
+    shell.add_argument("psql_args", nargs=argparse.REMAINDER, help="e.g. -- -c 'SELECT count(*) FROM chunks_with_ceramic'")
+    shell.set_defaults(func=_db_shell)
     embedded = sub.add_parser("embedded", help="the embedded default's background services").add_subparsers(dest="action", required=True)
     embedded.add_parser("stop", help="stop the embedded Ceramic node and PostgreSQL (they outlive dagster dev)").set_defaults(
         func=_embedded_stop
@@ -129,10 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from ceramic_pipeline.logs import configure_logging, not_ours
+
+    third_party = logging.StreamHandler(sys.stderr)  # plain lines for other libraries' loggers
+    third_party.addFilter(not_ours)  # the project's own records are JSON lines (configure_logging)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", handlers=[third_party])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # ~40 INFO lines per temporary Dagster instance
     args = build_parser().parse_args(argv)
     try:
+        configure_logging()  # the project's loggers: JSON lines, LOG_LEVEL
         return args.func(args)
     except ConfigError as exc:
         print(f"ceramic-pipeline: {exc}", file=sys.stderr)

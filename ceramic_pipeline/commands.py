@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from ceramic_pipeline.ceramic.client import CeramicClient
@@ -49,20 +47,6 @@ def verify_stream(settings: Settings, stream_id: str) -> tuple[bool, str]:
         return False, f"FAILED {stream_id}: {exc}"
     signer = ", ".join(sorted(back.signers)) or back.controller
     return True, f"OK {stream_id}: {len(back.events)} events, signatures, CIDs and prev links verified; signed by {signer}"
-
-
-def group_by_inbox(paths: list[Path]) -> dict[Path, list[Path]]:
-    """Folders are inboxes of their own; a file belongs to the inbox of its parent folder."""
-    groups: dict[Path, list[Path]] = defaultdict(list)
-    for path in paths:
-        path = path.resolve()
-        if path.is_dir():
-            groups[path]  # every supported file below it
-        elif path.is_file():
-            groups[path.parent].append(path)
-        else:
-            raise FileNotFoundError(f"no such file or folder: {path}")
-    return dict(groups)
 
 
 def format_summary(summary: dict[str, Any], as_json: bool) -> str:

@@ -58,6 +58,15 @@ def embedded_ceramic_url(data_dir: Path, *, start_timeout_s: float = 60.0) -> st
         return url
 
 
+def running_embedded_ceramic_url(data_dir: Path) -> str | None:
+    """The embedded node's URL when it answers; never starts it."""
+    state = Path(data_dir) / "devnode" / "state.json"
+    if not state.exists():
+        return None
+    url = json.loads(state.read_text())["url"]
+    return url if _alive(url) else None
+
+
 def stop_embedded_node(data_dir: Path) -> None:
     state = Path(data_dir) / "devnode" / "state.json"
     if state.exists():

@@ -43,6 +43,13 @@ ceramic_outbox_pending = Gauge(
     registry=REGISTRY,
 )
 
+ceramic_dependency_up = Gauge(
+    "ceramic_dependency_up",
+    "1 when the dependency passed its last health check (ceramic-pipeline health), else 0.",
+    ["dependency"],
+    registry=REGISTRY,
+)
+
 JOB = "ceramic_pipeline"
 
 

@@ -7,27 +7,32 @@ blockstore. Production sets the variables listed in the README.
 
 from __future__ import annotations
 
-import logging
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.did import SEED_VARIABLE, DIDKey, generate_seed_base64, parse_seed_base64
-from ceramic_pipeline.envparse import ConfigError, env_int
-
-log = logging.getLogger(__name__)
+from ceramic_pipeline.ceramic.did import DIDKey
+from ceramic_pipeline.envparse import ConfigError, env_int, env_url
+from ceramic_pipeline.keys import load_seed
 
 MAX_INLINE_TEXT_BYTES = 16384  # the DoclingChunk model's inline text limit
 
 
+DEFAULT_DAGSTER_HOME = Path("var") / "dagster"  # README command 1: DAGSTER_HOME=$PWD/var/dagster dagster dev
+
+
 def default_data_dir(environ: Mapping[str, str]) -> Path:
+    """CERAMIC_PIPELINE_DATA, else ``$DAGSTER_HOME/ceramic-pipeline``, else ``./var/dagster/ceramic-pipeline``.
+
+    The last is where README command 1 (`dagster dev` with DAGSTER_HOME=$PWD/var/dagster)
+    keeps its data, so the CLI run from the same folder without DAGSTER_HOME uses the same
+    seed, database and node as the UI.
+    """
     if environ.get("CERAMIC_PIPELINE_DATA"):
         return Path(environ["CERAMIC_PIPELINE_DATA"]).expanduser()
-    if environ.get("DAGSTER_HOME"):
-        return Path(environ["DAGSTER_HOME"]).expanduser() / "ceramic-pipeline"
-    return Path.cwd() / "var" / "ceramic-pipeline"
+    home = Path(environ["DAGSTER_HOME"]).expanduser() if environ.get("DAGSTER_HOME") else Path.cwd() / DEFAULT_DAGSTER_HOME
+    return home / "ceramic-pipeline"
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=env.get("DATABASE_URL") or None,
-            ceramic_url=(env.get("CERAMIC_URL") or "").rstrip("/") or None,
+            ceramic_url=env_url(env, "CERAMIC_URL"),
             ceramic_timeout_s=env_int(env, "CERAMIC_TIMEOUT", 60000, 1, 3_600_000) / 1000,
             ceramic_batch_size=env_int(env, "CERAMIC_BATCH_SIZE", 50, 1, 1000),
             inbox=Path(env["DOCLING_INBOX"]).expanduser() if env.get("DOCLING_INBOX") else data_dir / "inbox",
@@ -83,29 +88,10 @@ class Settings:
         return self.environ.get(name, "").strip() or default
 
     def signer(self) -> DIDKey:
-        return DIDKey.from_seed(resolve_seed(self.environ, self.data_dir))
+        """The agent's did:key from the configured seed source; ConfigError names the source."""
+        return DIDKey.from_seed(load_seed(self.environ, self.data_dir))
 
 
 def resolve_seed(environ: Mapping[str, str], data_dir: Path) -> bytes:
-    """The agent seed from AGENT_DID_SEED_BASE64, else a development seed kept (0600) under ``data_dir``."""
-    if environ.get(SEED_VARIABLE, "").strip():
-        try:
-            return parse_seed_base64(environ[SEED_VARIABLE])
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-    path = data_dir / "agent-seed.b64"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(generate_seed_base64() + "\n")
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise ConfigError(f"{path} must not be readable by group or others (chmod 600 it)")
-    log.warning(
-        "%s is not set: signing with a development seed kept at %s. Production MUST set %s.",
-        SEED_VARIABLE, path, SEED_VARIABLE,
-    )
-    try:
-        return parse_seed_base64(path.read_text(), variable=str(path))
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    """The agent seed from the configured source (ceramic_pipeline.keys), else a development seed under ``data_dir``."""
+    return load_seed(environ, data_dir)

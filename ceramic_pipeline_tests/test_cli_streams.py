@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,22 @@ def test_verify_fails_for_unknown_or_malformed_streams(node, tmp_path):
     assert unknown.returncode == 1 and unknown.stdout.startswith("FAILED") and "unknown to the node" in unknown.stdout
     malformed = run(["stream", "verify", "not-a-stream"], env)
     assert malformed.returncode == 1 and malformed.stdout.startswith("FAILED")
+
+
+def test_show_unknown_malformed_or_unreachable_is_one_line(node, tmp_path):
+    env = _env(tmp_path, secrets.token_bytes(32), node.url)
+    unknown_id = "k2t6wzhkhabz3mnvvx5ncv1zobsvr8jh5y2bql7bzzbbc4ee9ekxr6yjz44u0s"
+    unknown = run(["stream", "show", unknown_id], env)
+    assert (unknown.returncode, unknown.stdout) == (1, "")
+    assert unknown.stderr.strip().splitlines() == [f"ceramic-pipeline: stream show {unknown_id}: stream {unknown_id} is unknown to the node"]
+    malformed = run(["stream", "show", "not-a-stream"], env)
+    assert (malformed.returncode, malformed.stdout) == (2, "")
+    lines = malformed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ceramic-pipeline: stream show: not a StreamID:")
+    commit_id = run(["stream", "show", unknown_id[:-4]], env)  # damaged: a multibase text that does not decode
+    assert commit_id.returncode == 2 and len(commit_id.stderr.strip().splitlines()) == 1
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    down = run(["stream", "show", unknown_id], {**env, "CERAMIC_URL": closed})
+    assert down.returncode == 1 and len(down.stderr.strip().splitlines()) == 1 and closed in down.stderr

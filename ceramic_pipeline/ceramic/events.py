@@ -17,6 +17,25 @@ from ceramic_pipeline.ceramic.cid import CID, DAG_CBOR, DAG_JOSE
 from ceramic_pipeline.ceramic.did import DIDKey, b64url
 from ceramic_pipeline.ceramic.identifiers import StreamID, StreamType
 
+# The largest block an event may have, in bytes: @ceramic-sdk/events 0.12.0 src/utils.ts
+# MAX_BLOCK_SIZE (256000); its restrictBlockSize rejects a payload, envelope or CACAO block
+# with byteLength > MAX_BLOCK_SIZE when encoding an event to a CAR. See shared/ceramic-protocol.md §1.
+MAX_BLOCK_SIZE = 256_000
+
+
+class EventBlockTooLarge(ValueError):
+    """An event block over :data:`MAX_BLOCK_SIZE`; raised before the event is signed."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"event block of {size} bytes exceeds the {MAX_BLOCK_SIZE}-byte limit (@ceramic-sdk/events MAX_BLOCK_SIZE)")
+        self.size = size
+
+
+def check_block_size(block: bytes) -> None:
+    """Raise :class:`EventBlockTooLarge` when ``block`` is over :data:`MAX_BLOCK_SIZE` bytes (the SDK's rule)."""
+    if len(block) > MAX_BLOCK_SIZE:
+        raise EventBlockTooLarge(len(block))
+
 
 @dataclass(frozen=True, slots=True)
 class Event:
@@ -45,8 +64,12 @@ def car_to_multibase(car: bytes) -> str:
 
 
 def sign_event(signer: DIDKey, payload: dict[str, Any]) -> Event:
-    """Sign ``payload`` as a DAG-JOSE JWS over its CID (general form, one signature)."""
+    """Sign ``payload`` as a DAG-JOSE JWS over its CID (general form, one signature).
+
+    Raises :class:`EventBlockTooLarge` before signing when the payload block is over the SDK's limit.
+    """
     payload_bytes = codec.encode(payload)
+    check_block_size(payload_bytes)  # the envelope is ~200 bytes whatever the payload
     payload_cid = CID.for_block(DAG_CBOR, payload_bytes)
     signature = signer.sign(signer.protected_b64url + b"." + b64url(payload_cid.bytes))
     envelope = envelope_bytes(payload_cid, signer.protected, signature)
@@ -69,7 +92,9 @@ def envelope_bytes(payload_cid: CID, protected: bytes, signature: bytes) -> byte
 
 
 def unsigned_event(payload: dict[str, Any]) -> Event:
+    """An unsigned event: one DAG-CBOR block; raises :class:`EventBlockTooLarge` over the SDK's limit."""
     data = codec.encode(payload)
+    check_block_size(data)
     cid = CID.for_block(DAG_CBOR, data)
     return _event(cid, payload, ((cid, data),))
 

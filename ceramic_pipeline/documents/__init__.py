@@ -17,12 +17,14 @@ from ceramic_pipeline.documents.errors import (
     DocumentError,
     DocumentReadError,
     InboxError,
+    InvalidChunkError,
     InvalidDocumentError,
     PdfSupportUnavailableError,
     UnsupportedFormatError,
 )
-from ceramic_pipeline.documents.identity import document_id, partition_key
+from ceramic_pipeline.documents.identity import document_id, id_path, partition_key, path_text, text_path
 from ceramic_pipeline.documents.inbox import FileStamp, InboxFile, InboxScan, ScanError, inbox_files, scan_inbox
+from ceramic_pipeline.documents.inputs import resolve_inputs
 from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES, load_document, parse_docling_json
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "FileStamp",
     "InboxError",
     "InboxFile",
+    "InvalidChunkError",
     "InboxScan",
     "InvalidDocumentError",
     "PdfSupportUnavailableError",
@@ -45,9 +48,13 @@ __all__ = [
     "chunk_document",
     "chunks_to_dataframe",
     "document_id",
+    "id_path",
     "load_document",
     "parse_docling_json",
     "partition_key",
+    "path_text",
+    "resolve_inputs",
+    "text_path",
     "inbox_files",
     "scan_inbox",
 ]

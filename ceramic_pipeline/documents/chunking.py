@@ -15,10 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
-from docling_core.transforms.chunker.base import BaseChunk, BaseChunker
-from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
-from docling_core.types.doc import DoclingDocument
+
+if TYPE_CHECKING:
+    from docling_core.transforms.chunker.base import BaseChunk, BaseChunker
+    from docling_core.types.doc import DoclingDocument
+
+from ceramic_pipeline.documents.errors import InvalidChunkError
 
 ChunkerKind = Literal["hierarchical", "hybrid"]
 
@@ -83,13 +88,25 @@ CHUNK_COLUMNS: dict[str, str] = {
 }
 
 
-def chunk_document(doc: DoclingDocument, config: ChunkerConfig | None = None) -> list[Chunk]:
-    """Chunk ``doc``; the same document and config always give the same chunks."""
+def chunk_document(doc: DoclingDocument, config: ChunkerConfig | None = None, *, source: str | None = None) -> list[Chunk]:
+    """Chunk ``doc``; the same document and config always give the same chunks.
+
+    Text is kept exactly as docling-core gives it, control characters and U+0000 included.
+    Raises ``InvalidChunkError`` (naming ``source``, default ``doc.name``, the chunk and the
+    field) for text that has no UTF-8 encoding (a lone surrogate), which nothing downstream
+    (PostgreSQL, DAG-CBOR, IPFS) could hold.
+    """
     chunker = build_chunker(config or ChunkerConfig())
-    return [_to_chunk(index, raw) for index, raw in enumerate(chunker.chunk(dl_doc=doc))]
+    name = source or doc.name
+    return [_to_chunk(index, raw, name) for index, raw in enumerate(chunker.chunk(dl_doc=doc))]
 
 
 def build_chunker(config: ChunkerConfig) -> BaseChunker:
+    # Imported here, not at module load: docling_core.transforms.chunker's package imports
+    # transformers (~7 s under load, and a "PyTorch was not found" line), which a run that
+    # chunks nothing (unchanged documents) never needs.
+    from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
+
     if config.kind == "hierarchical":
         return HierarchicalChunker()
     from docling_core.transforms.chunker.hybrid_chunker import HybridChunker
@@ -109,11 +126,23 @@ def _local_tokenizer(tokenizer_dir: Path, max_tokens: int):
     return HuggingFaceTokenizer.from_pretrained(str(tokenizer_dir), max_tokens=max_tokens, local_files_only=True)
 
 
-def _to_chunk(index: int, raw: BaseChunk) -> Chunk:
+def _to_chunk(index: int, raw: BaseChunk, source: str) -> Chunk:
     meta = raw.meta
     headings = getattr(meta, "headings", None) or ()
+    for field, value in (("text", raw.text), *((f"headings[{i}]", h) for i, h in enumerate(headings))):
+        _require_utf8(value, source, index, field)
     pages = (prov.page_no for item in getattr(meta, "doc_items", ()) for prov in item.prov)
     return Chunk.from_text(index, raw.text, headings=headings, pages=pages)
+
+
+def _require_utf8(value: str, source: str, index: int, field: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(value[exc.start])
+        raise InvalidChunkError(
+            source, index, field, f"lone surrogate U+{code:04X} at character {exc.start} is not valid Unicode text"
+        ) from None
 
 
 def chunks_to_dataframe(document_id: str, chunks: Sequence[Chunk]) -> pd.DataFrame:

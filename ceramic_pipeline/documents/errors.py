@@ -14,8 +14,22 @@ class DocumentError(Exception):
     """Base class: something is wrong with one document or how it must be read."""
 
     def __init__(self, message: str, path: Path | str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(_printable(message))
         self.path = Path(path) if path is not None else None
+
+
+def _printable(message: str) -> str:
+    """The message as valid UTF-8: a file name's undecodable bytes (surrogate escapes) as %XX,
+    like document ids (documents.identity), so logs, Dagster's event log and the CLI can
+    print it."""
+    try:
+        message.encode("utf-8")
+        return message
+    except UnicodeEncodeError:
+        return "".join(
+            f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else f"\\u{ord(c):04x}" if "\ud800" <= c <= "\udfff" else c
+            for c in message
+        )
 
 
 class DocumentReadError(DocumentError):
@@ -40,6 +54,18 @@ class PdfSupportUnavailableError(DocumentError):
 
 class ConversionFailedError(DocumentError):
     """docling ran but could not convert the file."""
+
+
+class InvalidChunkError(DocumentError):
+    """A chunk's text or heading cannot be stored or published: it is not valid Unicode text
+    (a lone surrogate such as U+D800, which has no UTF-8 encoding). Names the document, the
+    chunk and the field, never the text."""
+
+    def __init__(self, document: str, chunk_index: int, field: str, reason: str) -> None:
+        super().__init__(f"{document}: chunk {chunk_index}: {field}: {reason}")
+        self.document = document
+        self.chunk_index = chunk_index
+        self.field = field
 
 
 class InboxError(DocumentError):

@@ -13,7 +13,10 @@ in ``errors``), and it keeps each tick cheap on large inboxes:
 
 Candidates are the supported suffixes (case-insensitive); hidden files and
 folders (``.name``) and Office lock files (``~$name``) are skipped. Symlinked
-files are followed; symlinked folders are not, to rule out cycles.
+files are followed and stand for their target (``identity``: one document per real
+file, so a link and its target are one document); symlinked folders are not
+followed, to rule out cycles. Ids follow ``documents.identity`` (odd names are
+escaped, never a crash).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ceramic_pipeline.documents.errors import InboxError
+from ceramic_pipeline.documents.identity import document_id, path_text
 from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES
 
 RACY_WINDOW_NS = 2_000_000_000
@@ -50,7 +54,7 @@ class InboxFile:
 
 @dataclass(frozen=True)
 class ScanError:
-    document_id: str  # inbox-relative path (a folder's ends with "/")
+    document_id: str  # the file's document id (a folder's ends with "/")
     reason: str
 
 
@@ -91,7 +95,7 @@ def scan_inbox(
         raise InboxError(f"inbox {root} does not exist or is not a directory", root)
     stamps = stamps or {}
     errors: list[ScanError] = []
-    candidates = sorted(_walk(str(root), "", errors), key=lambda c: c.document_id)
+    candidates = walk_documents(root, root, errors)
 
     pending: list[InboxFile] = []
     new_stamps: dict[str, FileStamp] = {}
@@ -128,15 +132,31 @@ def scan_inbox(
 
 
 def inbox_files(inbox: Path | str) -> list[tuple[str, Path]]:
-    """(document_id, path) of every supported file, sorted, by the same rules as the scan; no hashing."""
+    """(document_id, path) of every supported file, sorted, by the same rules as the scan; no hashing.
+
+    ``path`` is the file's real path (symlinks resolved).
+    """
     root = Path(inbox)
     if not root.is_dir():
         raise InboxError(f"inbox {root} does not exist or is not a directory", root)
-    return [(c.document_id, Path(c.path)) for c in sorted(_walk(str(root), "", []), key=lambda c: c.document_id)]
+    return [(c.document_id, Path(c.path)) for c in walk_documents(root, root, [])]
 
 
-def _walk(folder: str, prefix: str, errors: list[ScanError]):
-    """Yield candidate files below ``folder``; ``prefix`` is its inbox-relative POSIX path."""
+def walk_documents(folder: Path | str, inbox: Path | str | None, errors: list[ScanError]) -> list[_Candidate]:
+    """Supported files below ``folder``, one per document id, sorted by id; problems go to ``errors``.
+
+    ``inbox`` is the configured inbox, so ids follow ``identity.document_id`` also when
+    ``folder`` is elsewhere (or holds the inbox).
+    """
+    real = os.path.realpath(os.fsdecode(folder))
+    inbox_real = os.path.realpath(os.fsdecode(inbox)) if inbox is not None else None
+    prefix = "" if real == inbox_real else document_id(real, inbox) + "/"
+    unique = {c.document_id: c for c in _walk(real, prefix, errors, inbox_real)}
+    return [unique[doc_id] for doc_id in sorted(unique)]
+
+
+def _walk(folder: str, prefix: str, errors: list[ScanError], inbox_real: str | None):
+    """Yield candidate files below the real path ``folder``; ``prefix`` is its document id plus "/"."""
     try:
         with os.scandir(folder) as entries:
             listing = list(entries)
@@ -147,10 +167,12 @@ def _walk(folder: str, prefix: str, errors: list[ScanError]):
         name = entry.name
         if name.startswith((".", "~$")):
             continue
-        doc_id = prefix + name
+        doc_id = prefix + path_text(name)
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(entry.path, doc_id + "/", errors)
+                # symlinked folders are not followed, so a subfolder's real path is folder/name
+                inner = "" if entry.path == inbox_real else doc_id + "/"
+                yield from _walk(entry.path, inner, errors, inbox_real)
                 continue
             if os.path.splitext(name)[1].lower() not in SUPPORTED_SUFFIXES:
                 continue
@@ -160,7 +182,15 @@ def _walk(folder: str, prefix: str, errors: list[ScanError]):
             continue
         if not entry.is_file():
             continue
-        yield _Candidate(doc_id, entry.path, st.st_size, st.st_mtime_ns)
+        path = entry.path
+        if entry.is_symlink():  # the document is the target, under the target's id
+            path = os.path.realpath(path)
+            suffix = os.path.splitext(path)[1].lower()
+            if suffix not in SUPPORTED_SUFFIXES:
+                errors.append(ScanError(doc_id, f"symlink target has unsupported type {path_text(suffix) or '(none)'}"))
+                continue
+            doc_id = document_id(path, inbox_real)
+        yield _Candidate(doc_id, path, st.st_size, st.st_mtime_ns)
 
 
 def _reusable_hash(stamp, cand: _Candidate) -> str | None:

@@ -55,10 +55,12 @@ def parse_docling_json(data: bytes | str, source: Path | str) -> DoclingDocument
     try:
         doc = DoclingDocument.model_validate_json(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        # Only locations and messages are kept, and never the cause: pydantic's errors carry
+        # ``input_value``, i.e. the document's content, which must not reach logs or the UI.
+        errors = exc.errors(include_url=False, include_input=False, include_context=False)
         if errors and errors[0]["type"] == "json_invalid":
-            raise InvalidDocumentError(f"{source} is not valid JSON: {errors[0]['msg']}", source) from exc
-        raise InvalidDocumentError(f"{source} is not a DoclingDocument: {_summarize(errors)}", source) from exc
+            raise InvalidDocumentError(f"{source} is not valid JSON: {errors[0]['msg']}", source) from None
+        raise InvalidDocumentError(f"{source} is not a DoclingDocument: {_summarize(errors)}", source) from None
     # docling always writes schema_name; without it, any object with a "name" would
     # pass as an empty document and silently produce no chunks.
     if "schema_name" not in doc.model_fields_set:

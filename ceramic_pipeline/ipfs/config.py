@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ceramic_pipeline.envparse import env_int
+from ceramic_pipeline.envparse import env_int, env_url
 from ceramic_pipeline.ipfs.embedded import EmbeddedBlockstore
 from ceramic_pipeline.ipfs.errors import PinningConfigError
 from ceramic_pipeline.ipfs.fallback import FallbackPinningService
@@ -70,7 +70,7 @@ def _build(
         return EmbeddedBlockstore(data_dir / EMBEDDED_SUBDIR)
     if kind == "local":
         return KuboPinningService(
-            environ.get("IPFS_API_URL") or "http://localhost:5001",
+            env_url(environ, "IPFS_API_URL") or "http://localhost:5001",
             policy=policy,
             timeout=timeout,
         )
@@ -94,9 +94,9 @@ def _build(
         jwt=jwt or None,
         api_key=key or None,
         api_secret=secret or None,
-        api_url=environ.get("PINATA_API_URL") or DEFAULT_API_URL,
-        uploads_url=environ.get("PINATA_UPLOADS_URL") or DEFAULT_UPLOADS_URL,
-        gateway_url=environ.get("PINATA_GATEWAY_URL") or None,
+        api_url=env_url(environ, "PINATA_API_URL") or DEFAULT_API_URL,
+        uploads_url=env_url(environ, "PINATA_UPLOADS_URL") or DEFAULT_UPLOADS_URL,
+        gateway_url=env_url(environ, "PINATA_GATEWAY_URL"),
         policy=policy,
         timeout=timeout,
     )

@@ -187,7 +187,7 @@ class PinataPinningService(PinningService):
             return {**report, "ok": False, "error": str(exc)}
         if response.status_code in (401, 403):
             error = f"HTTP {response.status_code}, credentials rejected; check {self.http.credential_names}"
-            return {**report, "ok": False, "error": error}
+            return {**report, "ok": False, "error": error, "auth_rejected": True}
         if response.status_code != 200:
             return {**report, "ok": False, "error": f"HTTP {response.status_code}"}
         return {**report, "ok": True, "message": _json(response).get("message")}

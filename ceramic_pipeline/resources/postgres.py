@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dagster as dg
 import psycopg
+import pydantic
 
 from ceramic_pipeline.storage.embedded import embedded_database_url
 from ceramic_pipeline.storage.migrations import migrate
@@ -14,7 +15,8 @@ _migrated: set[str] = set()
 class PostgresResource(dg.ConfigurableResource):
     """DATABASE_URL, or the embedded PostgreSQL under ``data_dir`` when it is empty."""
 
-    database_url: str = ""
+    # repr=False: the resolved URL may hold the password and a resource's repr reaches logs.
+    database_url: str = pydantic.Field(default="", repr=False)
     data_dir: str
 
     def url(self) -> str:

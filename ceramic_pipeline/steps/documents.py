@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -13,50 +14,129 @@ from ceramic_pipeline.documents import (
     ChunkerConfig,
     chunk_document,
     chunks_to_dataframe,
-    load_document,
+    id_path,
     inbox_files,
+    load_document,
     partition_key,
+    path_text,
+    text_path,
 )
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
 from ceramic_pipeline.storage.documents import DocumentRow
+from ceramic_pipeline.steps.outcomes import per_document
 
 
 class UnknownPartitionError(LookupError):
-    """No inbox file maps to a partition key (moved or deleted since it was discovered)."""
+    """No file maps to a partition key (moved or deleted since it was discovered)."""
 
 
-def locate_documents(inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """The inbox files behind ``keys``, found in one pass over the inbox (keys are derived, not stored).
+@dataclass
+class RegisterReport:
+    registered: list[DocumentRow] = field(default_factory=list)  # new or changed: the run works on these
+    unchanged: list[DocumentRow] = field(default_factory=list)  # content already ingested: skipped
+    failures: dict[str, str] = field(default_factory=dict)  # document_id (or partition key) -> reason
 
-    Only the matched files are read and hashed: a run for one document in a large inbox stays cheap.
+
+def locate_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> tuple[list[DocumentRow], list[str]]:
+    """The files behind ``keys`` (partition keys are derived from ids, not reversible), and the keys with none.
+
+    A registered key (``documents`` table) is found from its id (``identity.id_path``), or
+    where it was last registered; so is a document outside the inbox that ``record_sources``
+    registered before its run. Other keys are looked for in one pass over the inbox. Only the
+    matched files are read and hashed: a run for one document in a large inbox stays cheap.
     """
-    wanted = set(keys)
-    found: dict[str, DocumentRow] = {}
-    for doc_id, path in inbox_files(inbox):
-        key = partition_key(doc_id)
-        if key in wanted:
-            found[key] = DocumentRow(doc_id, key, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
-    missing = [k for k in keys if k not in found]
-    if missing:
-        raise UnknownPartitionError(f"no file in {inbox} has partition key(s) {', '.join(missing[:10])}")
-    return [found[k] for k in keys]
+    found: dict[str, tuple[str, Path]] = {}
+    for key, row in document_store.registered_for_keys(conn, list(keys)).items():
+        for path in (id_path(row.document_id, inbox), Path(text_path(row.source_path))):
+            if path.is_file():
+                found[key] = (row.document_id, path)
+                break
+    wanted = set(keys) - set(found)
+    if wanted and inbox.is_dir():
+        for doc_id, path in inbox_files(inbox):
+            key = partition_key(doc_id)
+            if key in wanted:
+                found[key] = (doc_id, path)
+    return [_row(*found[k]) for k in keys if k in found], [k for k in keys if k not in found]
 
 
-def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> list[DocumentRow]:
-    """Validate each partition's file as a DoclingDocument and record it in ``documents``."""
-    documents = locate_documents(inbox, keys)
-    for doc in documents:
-        load_document(doc.source_path)  # a bad file fails this step with its own message
+def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]) -> None:
+    """Register where documents named on the command line are, so a run's ``locate_documents``
+    finds them by partition key also when they are outside the inbox (``resolve_inputs`` pairs)."""
     with conn.transaction():
-        for doc in documents:
-            document_store.upsert_document(conn, doc)
-    return documents
+        for doc_id, path in sources:
+            document_store.upsert_document(conn, _row(doc_id, path))
+
+
+def _row(doc_id: str, path: Path) -> DocumentRow:
+    with open(path, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return DocumentRow(doc_id, partition_key(doc_id), path_text(path), digest)
+
+
+def source_file(doc: DocumentRow) -> Path:
+    """The file a registered document was read from."""
+    return Path(text_path(doc.source_path))
+
+
+def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> RegisterReport:
+    """Record each partition's document; validate new or changed ones as DoclingDocuments.
+
+    An unchanged document (content hash already ingested) is not loaded at all. A document that
+    cannot be read or is not a DoclingDocument is recorded ``failed`` with its reason; a
+    partition whose file has gone is failed by partition key (its previous row, if any, keeps
+    what it had).
+    """
+    report = RegisterReport()
+    documents, missing = locate_documents(conn, inbox, keys)
+    for key in missing:
+        reason = f"{UnknownPartitionError.__name__}: no file in {inbox} or the documents table has partition key {key}"
+        known = document_store.known_documents(conn, [key])
+        if known:
+            document_store.mark_failed(conn, known[0].document_id, reason)
+        report.failures[known[0].document_id if known else key] = reason
+    conn.commit()
+    for doc in documents:
+        with conn.transaction():
+            changed = document_store.register_document(conn, doc)
+        if not changed:
+            report.unchanged.append(doc)
+            continue
+        failed_before = len(report.failures)
+        with per_document(conn, doc.document_id, report.failures):
+            load_document(source_file(doc))  # validates; a bad file is this document's failure alone
+        if len(report.failures) == failed_before:
+            report.registered.append(doc)
+    return report
+
+
+@dataclass
+class ChunkReport:
+    documents: int = 0
+    chunks: int = 0
+    bytes: int = 0
+    preview: pd.DataFrame | None = None  # the first document's chunks (the rest are not held: memory stays flat)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def chunk_documents(conn: psycopg.Connection, documents: Sequence[DocumentRow], config: ChunkerConfig) -> ChunkReport:
+    """Chunk each document into ``chunks``; a document that cannot be chunked or stored fails alone."""
+    report = ChunkReport()
+    for doc in documents:
+        with per_document(conn, doc.document_id, report.failures):
+            frame = chunk_into_table(conn, doc, config)
+            report.documents += 1
+            report.chunks += len(frame)
+            report.bytes += int(frame["byte_length"].sum())
+            if report.preview is None:
+                report.preview = frame
+    return report
 
 
 def chunk_into_table(conn: psycopg.Connection, doc: DocumentRow, config: ChunkerConfig) -> pd.DataFrame:
     """Chunk a registered document and make the ``chunks`` table hold exactly its chunks."""
-    chunks = chunk_document(load_document(doc.source_path), config)
+    chunks = chunk_document(load_document(source_file(doc)), config, source=doc.document_id)
     previous = {c.chunk_index: c for c in chunk_store.chunks_for_document(conn, doc.document_id)}
     rows = []
     for c in chunks:

@@ -13,9 +13,10 @@ import psycopg
 from ceramic_pipeline.ceramic.client import CeramicClient
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
+from ceramic_pipeline.steps.outcomes import per_document
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import outbox, streams
-from ceramic_pipeline.writer.plan import plan_document
+from ceramic_pipeline.writer.plan import ChunkError, plan_document
 from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
 
 
@@ -24,9 +25,15 @@ class StreamsReport:
     changes: Counter = field(default_factory=Counter)  # created / updated / removed / unchanged
     events: int = 0
     restored: int = 0  # rows brought back from ceramic_streams_archive
+    errors: list[ChunkError] = field(default_factory=list)  # chunks not written (nothing signed or recorded)
     publish: PublishReport = field(default_factory=PublishReport)
     sign_seconds: float = 0.0  # plan, sign and record in the outbox
     publish_seconds: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)  # document_id -> reason
+
+
+class ChunksRefused(ValueError):
+    """Some of a document's chunks do not fit the DoclingChunk model (see writer.plan.ChunkError)."""
 
 
 def now_iso() -> str:
@@ -34,20 +41,26 @@ def now_iso() -> str:
 
 
 def record_document_streams(conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str) -> StreamsReport:
-    """Plan the document's events and write them to the outbox with the stream rows, in one transaction."""
+    """Plan the document's events and write them to the outbox with the stream rows, in one transaction.
+
+    Chunks whose content does not fit the model (or whose event block is over the SDK's
+    limit) get no events and no row; they are returned in ``errors``.
+    """
     report = StreamsReport()
     chunks = chunk_store.chunks_for_document(conn, document_id)
     # An archived stream continues its chain: bring its row back before planning.
     report.restored = len(streams.restore_archived(conn, document_id=document_id))
     existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
     pins = {c.chunk_index: c.ipfs_pins for c in chunks}
-    writes = plan_document(signer, model, document_id, chunks, existing, pins, now_iso())
+    plan = plan_document(signer, model, document_id, chunks, existing, pins, now_iso())
+    writes = plan.writes
     with conn.transaction():
         events = [e for w in writes for e in w.events]
         outbox.enqueue_events(conn, events)
         streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
     report.changes.update(w.change for w in writes)
     report.events = len(events)
+    report.errors = list(plan.errors)
     return report
 
 
@@ -58,10 +71,15 @@ def write_document_streams(
     started = time.perf_counter()
     with connect() as conn:
         for document_id in document_ids:
-            report = record_document_streams(conn, signer, model, document_id)
-            total.changes.update(report.changes)
-            total.events += report.events
-            total.restored += report.restored
+            with per_document(conn, document_id, total.failures):
+                report = record_document_streams(conn, signer, model, document_id)
+                total.changes.update(report.changes)
+                total.events += report.events
+                total.restored += report.restored
+                total.errors += report.errors
+                if report.errors:  # the other chunks are written (kept); the document is not complete
+                    conn.commit()
+                    raise ChunksRefused(f"{len(report.errors)} chunk(s) cannot be written: {report.errors[0]}")
     signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)
     total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed

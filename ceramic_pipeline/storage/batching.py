@@ -15,8 +15,8 @@ BATCH_SIZE = 5_000  # rows per statement: bounds the size of one parameter messa
 
 
 def unnest_placeholders(sql_types: Sequence[str]) -> str:
-    """``%b::text[], %b::int4[], ...`` for unnest(); jsonb columns expect JSON text values."""
-    return ", ".join("%b::text[]::jsonb[]" if t == "jsonb" else f"%b::{t}[]" for t in sql_types)
+    """``%b::text[], %b::int4[], ...`` for unnest(); json/jsonb columns expect JSON text values."""
+    return ", ".join(f"%b::text[]::{t}[]" if t in ("json", "jsonb") else f"%b::{t}[]" for t in sql_types)
 
 
 def column_batches(rows: Sequence[Sequence[Any]], size: int | None = None) -> Iterable[list[list[Any]]]:

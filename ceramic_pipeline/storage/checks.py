@@ -55,3 +55,37 @@ def confirm_streams(conn: psycopg.Connection, confirmed: dict[str, str]) -> int:
         """,
         (list(confirmed), list(confirmed.values())),
     ).rowcount
+
+
+def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) -> dict[str, int]:
+    """What happened to these documents' streams since ``since`` (a run's start), read from the tables.
+
+    Counting from the outbox rather than in memory keeps the figures true when a step is
+    retried or a run resumes: an attempt that finds its work already done still reports it.
+    Keys: events (written), created (init events), updated / removed (streams given data
+    events beyond their first content), published (events of these streams posted since),
+    unchanged (the documents' other active streams).
+    """
+    row = conn.execute(
+        """
+        SELECT count(*) FILTER (WHERE e.created_at >= %(since)s),
+               count(*) FILTER (WHERE e.created_at >= %(since)s AND e.position = 0),
+               count(DISTINCT e.stream_id) FILTER (WHERE e.created_at >= %(since)s AND e.position >= 2 AND s.status <> 'removed'),
+               count(DISTINCT e.stream_id) FILTER (WHERE e.created_at >= %(since)s AND e.position >= 2 AND s.status = 'removed'),
+               count(*) FILTER (WHERE e.published_at >= %(since)s)
+        FROM ceramic_events e JOIN ceramic_streams s ON s.stream_id = e.stream_id
+        WHERE s.document_id = ANY(%(docs)s) AND (e.created_at >= %(since)s OR e.published_at >= %(since)s)
+        """,
+        {"docs": document_ids, "since": since},
+    ).fetchone()
+    counts = dict(zip(("events", "created", "updated", "removed", "published"), row))
+    active = conn.execute(
+        "SELECT count(*) FROM ceramic_streams WHERE document_id = ANY(%s) AND status = 'active'", (document_ids,)
+    ).fetchone()[0]
+    counts["unchanged"] = max(0, active - counts["created"] - counts["updated"])
+    return counts
+
+
+def published_since(conn: psycopg.Connection, since) -> int:
+    """Events the node accepted since ``since`` (a run's start), whoever posted them."""
+    return conn.execute("SELECT count(*) FROM ceramic_events WHERE published_at >= %s", (since,)).fetchone()[0]

@@ -1,6 +1,7 @@
 """The chunks table: one row per Docling chunk, text inline or (when pinned) by CID.
 
-Batches are written as described in storage.batching.
+Batches are written as described in storage.batching. Text and headings round-trip exactly,
+U+0000 included (storage.exact: the columns show U+FFFD, ``exact_values`` holds the truth).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 
 import psycopg
 
+from ceramic_pipeline.storage import exact
 from ceramic_pipeline.storage.batching import column_batches, refuse_duplicates, unnest_placeholders
 
 
@@ -39,27 +41,37 @@ _COLUMNS = (
     "document_id", "chunk_index", "text", "text_cid", "text_sha256", "text_bytes",
     "headings", "pages", "source", "partition_key", "ipfs_pins",
 )
-_ARRAY_TYPES = ("text", "int4", "text", "text", "text", "int4", "jsonb", "jsonb", "text", "text", "jsonb")
-_CHANGING = _COLUMNS[2:]
+_STORED = (*_COLUMNS, "exact_values")
+_ARRAY_TYPES = ("text", "int4", "text", "text", "text", "int4", "jsonb", "jsonb", "text", "text", "jsonb", "json")
+_CHANGING = _STORED[2:]
+_EXACT = ("text", "headings")  # the columns that may carry U+0000
+
+
+def _compared(table: str, column: str) -> str:
+    return f"{table}.{column}::text" if column == "exact_values" else f"{table}.{column}"  # json has no "="
+
 
 _UPSERT = f"""
-INSERT INTO chunks ({", ".join(_COLUMNS)})
+INSERT INTO chunks ({", ".join(_STORED)})
 SELECT * FROM unnest({unnest_placeholders(_ARRAY_TYPES)})
 ON CONFLICT (document_id, chunk_index) DO UPDATE SET
     {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)},
     updated_at = now()
-WHERE ({", ".join(f"chunks.{c}" for c in _CHANGING)})
-      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGING)})
+WHERE ({", ".join(_compared("chunks", c) for c in _CHANGING)})
+      IS DISTINCT FROM ({", ".join(_compared("EXCLUDED", c) for c in _CHANGING)})
 """
 
 
 def upsert_chunks(conn: psycopg.Connection, rows: Iterable[ChunkRow]) -> int:
     """Insert or update chunks; returns how many rows were inserted or changed."""
-    values = [
-        (r.document_id, r.chunk_index, r.text, r.text_cid, r.text_sha256, r.text_bytes,
-         json.dumps(r.headings), json.dumps(r.pages), r.source, r.partition_key, json.dumps(r.ipfs_pins))
-        for r in rows
-    ]
+    values = []
+    for r in rows:
+        safe, exact_values = exact.split({"text": r.text, "headings": r.headings})
+        values.append(
+            (r.document_id, r.chunk_index, safe["text"], r.text_cid, r.text_sha256, r.text_bytes,
+             json.dumps(safe["headings"]), json.dumps(r.pages), r.source, r.partition_key, json.dumps(r.ipfs_pins),
+             exact_values)
+        )
     refuse_duplicates((v[:2] for v in values), "chunk (document_id, chunk_index)")
     changed = 0
     with conn.cursor() as cur:
@@ -70,11 +82,12 @@ def upsert_chunks(conn: psycopg.Connection, rows: Iterable[ChunkRow]) -> int:
 
 
 def chunks_for_document(conn: psycopg.Connection, document_id: str) -> list[ChunkRow]:
+    """The document's chunks in index order, text and headings exact."""
     rows = conn.execute(
-        f"SELECT {', '.join(_COLUMNS)} FROM chunks WHERE document_id = %s ORDER BY chunk_index",
+        f"SELECT {', '.join(_STORED)} FROM chunks WHERE document_id = %s ORDER BY chunk_index",
         (document_id,),
     )
-    return [ChunkRow(*r) for r in rows]
+    return [ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1])) for r in rows]
 
 
 def prune_chunks(conn: psycopg.Connection, document_id: str, chunk_count: int) -> list[int]:

@@ -10,9 +10,9 @@ import psycopg
 
 @dataclass(frozen=True, slots=True)
 class DocumentRow:
-    document_id: str
+    document_id: str  # documents.identity: valid UTF-8, odd bytes escaped
     partition_key: str
-    source_path: str
+    source_path: str  # documents.identity.path_text of the real path (text_path reverses it)
     content_sha256: str
 
 
@@ -48,25 +48,108 @@ def get_document(conn: psycopg.Connection, document_id: str) -> tuple[DocumentRo
     return (DocumentRow(*row[:4]), row[4]) if row else None
 
 
+def register_document(conn: psycopg.Connection, doc: DocumentRow) -> bool:
+    """Record ``doc`` for this run; False when its content is already ingested (nothing to do).
+
+    A document whose content hash equals the one last ingested keeps its state ``ingested``
+    (only its path and key are refreshed), so unchanged work costs one hash comparison. Any
+    other document (new, changed, or failed before) becomes ``registered`` with no error.
+    """
+    row = conn.execute(
+        "SELECT state, ingested_sha256 FROM documents WHERE document_id = %s", (doc.document_id,)
+    ).fetchone()
+    if row is not None and row[0] == "ingested" and row[1] == doc.content_sha256:
+        upsert_document(conn, doc)
+        return False
+    upsert_document(conn, doc)
+    conn.execute(
+        "UPDATE documents SET state = 'registered', error = NULL, failed_sha256 = NULL, updated_at = now() "
+        "WHERE document_id = %s",
+        (doc.document_id,),
+    )
+    return True
+
+
+def mark_failed(conn: psycopg.Connection, document_id: str, reason: str) -> None:
+    """Record that the document's current content failed, with a one-line ``reason``.
+
+    The reason must name the cause, never the document's content (it is shown in the UI and logs).
+    """
+    conn.execute(
+        "UPDATE documents SET state = 'failed', error = %s, failed_sha256 = content_sha256, updated_at = now() "
+        "WHERE document_id = %s",
+        (reason, document_id),
+    )
+
+
 def content_hashes(conn: psycopg.Connection) -> dict[str, str]:
-    """{document_id: content hash} of every fully ingested document (what the inbox sensor skips)."""
-    return dict(conn.execute("SELECT document_id, ingested_sha256 FROM documents WHERE ingested_sha256 IS NOT NULL").fetchall())
+    """{document_id: content hash} the inbox sensor treats as done: ingested, or failed with that content.
+
+    A failed document is retried only when its file changes (a new hash).
+    """
+    return dict(
+        conn.execute(
+            "SELECT document_id, CASE WHEN state = 'failed' THEN failed_sha256 ELSE ingested_sha256 END "
+            "FROM documents WHERE state = 'failed' OR ingested_sha256 IS NOT NULL"
+        ).fetchall()
+    )
 
 
 def mark_ingested(conn: psycopg.Connection, document_ids: list[str]) -> int:
     """Record that the registered content of these documents went through the whole pipeline."""
     return conn.execute(
-        "UPDATE documents SET ingested_sha256 = content_sha256 WHERE document_id = ANY(%s)", (document_ids,)
+        "UPDATE documents SET ingested_sha256 = content_sha256, state = 'ingested', error = NULL, "
+        "failed_sha256 = NULL, updated_at = now() WHERE document_id = ANY(%s) AND state = 'registered'",
+        (document_ids,),
     ).rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentOutcome:
+    document_id: str
+    partition_key: str
+    state: str  # registered | ingested | failed
+    error: str | None
+
+
+def outcomes_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentOutcome]:
+    """Each known partition's document state, in the order given; unknown keys are left out."""
+    rows = conn.execute(
+        "SELECT document_id, partition_key, state, error FROM documents WHERE partition_key = ANY(%s)",
+        (partition_keys,),
+    ).fetchall()
+    found = {r[1]: DocumentOutcome(*r) for r in rows}
+    return [found[k] for k in partition_keys if k in found]
+
+
+def registered_for_keys(conn: psycopg.Connection, partition_keys: list[str], state: str | None = None) -> dict[str, DocumentRow]:
+    """{partition_key: row} for the keys that are registered (in ``state`` when given); others are absent."""
+    rows = conn.execute(
+        "SELECT document_id, partition_key, source_path, content_sha256 FROM documents "
+        "WHERE partition_key = ANY(%s) AND (%s::text IS NULL OR state = %s)",
+        (partition_keys, state, state),
+    ).fetchall()
+    return {r[1]: DocumentRow(*r) for r in rows}
+
+
+def documents_to_process(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
+    """The documents of these partitions that this run still works on (state ``registered``), in order.
+
+    Unchanged (already ingested) and failed documents are skipped by every later step.
+    """
+    found = registered_for_keys(conn, partition_keys, "registered")
+    return [found[k] for k in partition_keys if k in found]
+
+
+def known_documents(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
+    """The known documents of these partitions, in the order given; unknown keys are left out."""
+    found = registered_for_keys(conn, partition_keys)
+    return [found[k] for k in partition_keys if k in found]
 
 
 def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
     """The registered documents of these partitions, in the order given; a missing key is an error."""
-    rows = conn.execute(
-        "SELECT document_id, partition_key, source_path, content_sha256 FROM documents WHERE partition_key = ANY(%s)",
-        (partition_keys,),
-    ).fetchall()
-    found = {r[1]: DocumentRow(*r) for r in rows}
+    found = registered_for_keys(conn, partition_keys)
     missing = [k for k in partition_keys if k not in found]
     if missing:
         raise LookupError(f"partitions not registered by docling_documents yet: {', '.join(missing[:10])}")

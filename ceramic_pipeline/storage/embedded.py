@@ -23,10 +23,13 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pgserver.postgres_server import PostmasterInfo
+if TYPE_CHECKING:  # imported where used (below): pgserver's import warns when XDG_RUNTIME_DIR is unset
+    from pgserver.postgres_server import PostmasterInfo
 
 DATABASE_NAME = "ceramic_pipeline"
 
@@ -36,6 +39,10 @@ def _pgdata(data_dir: Path) -> Path:
 
 
 def _running(pgdata: Path) -> PostmasterInfo | None:
+    with warnings.catch_warnings():  # pgserver's import asks platformdirs for a runtime dir it never uses
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+        from pgserver.postgres_server import PostmasterInfo
+
     info = PostmasterInfo.read_from_pgdata(pgdata) if pgdata.exists() else None
     return info if info is not None and info.is_running() and info.status == "ready" else None
 
@@ -53,6 +60,12 @@ def embedded_database_url(data_dir: Path) -> str:
         tail = "\n".join(started.stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"the embedded PostgreSQL under {data_dir} did not start:\n{tail}")
     return started.stdout.strip().splitlines()[-1]
+
+
+def running_embedded_database_url(data_dir: Path) -> str | None:
+    """The pipeline database URL when the embedded server is running; never starts it."""
+    info = _running(_pgdata(data_dir))
+    return info.get_uri(database=DATABASE_NAME) if info is not None else None
 
 
 def stop_embedded_server(data_dir: Path, timeout_s: float = 30.0) -> None:

@@ -164,10 +164,61 @@ ALTER TABLE documents ADD COLUMN ingested_sha256 text;
 UPDATE documents SET ingested_sha256 = content_sha256;
 """
 
+# Each document's outcome in the pipeline, so one bad document is recorded (state 'failed',
+# a one-line reason, the content hash that failed) instead of failing its whole run; the
+# sensor retries a failed document only when its content hash changes.
+_DOCUMENT_OUTCOMES = """
+ALTER TABLE documents ADD COLUMN state text NOT NULL DEFAULT 'registered'
+    CHECK (state IN ('registered', 'ingested', 'failed'));
+ALTER TABLE documents ADD COLUMN error text;
+ALTER TABLE documents ADD COLUMN failed_sha256 text;
+ALTER TABLE documents ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
+ALTER TABLE documents ADD CONSTRAINT documents_failed_has_error
+    CHECK ((state = 'failed') = (error IS NOT NULL AND failed_sha256 IS NOT NULL));
+UPDATE documents SET state = 'ingested' WHERE ingested_sha256 = content_sha256;
+CREATE INDEX documents_state_idx ON documents (state);
+"""
+
+# Exact values of columns that PostgreSQL cannot hold as they are (U+0000 in text and jsonb),
+# for the few rows that need them; storage/exact.py explains the two forms. json, not jsonb:
+# json keeps "\u0000" as written. The view gains the column at its end, so SQL readers can
+# tell that a row's text shows U+FFFD where the real text has U+0000.
+_EXACT_VALUES = """
+ALTER TABLE chunks ADD COLUMN exact_values json
+    CHECK (exact_values IS NULL OR json_typeof(exact_values) = 'object');
+ALTER TABLE ceramic_streams ADD COLUMN exact_values json
+    CHECK (exact_values IS NULL OR json_typeof(exact_values) = 'object');
+CREATE OR REPLACE VIEW chunks_with_ceramic AS
+SELECT c.document_id,
+       c.chunk_index,
+       c.text,
+       c.text_cid,
+       c.text_sha256,
+       c.text_bytes,
+       c.headings,
+       c.pages,
+       c.source,
+       c.partition_key,
+       c.updated_at,
+       s.stream_id,
+       s.latest_cid,
+       s.version        AS stream_version,
+       s.status         AS stream_status,
+       s.signer_did,
+       s.model_id,
+       s.ipfs_pins,
+       s.last_updated   AS stream_last_updated,
+       c.exact_values   AS chunk_exact_values
+FROM chunks c
+LEFT JOIN ceramic_streams s
+       ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index;
+"""
+
 # Archival: streams not really changed for ARCHIVE_AFTER_DAYS move here (storage.streams.
 # archive_older_than) and come back when their document is ingested again (restore_archived).
-# Same columns as ceramic_streams; ``status`` keeps what the stream was ('active'/'removed', or
-# 'archived' for rows the old in-place archival flagged) and ``archived_at`` says when it moved.
+# Same columns as ceramic_streams (exact_values included); ``status`` keeps what the stream
+# was ('active'/'removed', or 'archived' for rows the old in-place archival flagged) and
+# ``archived_at`` says when it moved.
 # The JSONB columns use lz4 when the server was built with it (PostgreSQL >= 14); otherwise they
 # keep the default, pglz. Detected at run time, so the migration's SQL (and checksum) is fixed.
 _STREAMS_ARCHIVE = f"""
@@ -183,6 +234,7 @@ CREATE TABLE ceramic_streams_archive (
     ipfs_pins        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(ipfs_pins) = 'array'),
     stream_metadata  jsonb NOT NULL DEFAULT '{{}}' CHECK (jsonb_typeof(stream_metadata) = 'object'),
     status           text NOT NULL CHECK (status IN ('active', 'removed', 'archived')),
+    exact_values     json CHECK (exact_values IS NULL OR json_typeof(exact_values) = 'object'),
     created_at       timestamptz NOT NULL,
     last_updated     timestamptz NOT NULL,
     archived_at      timestamptz NOT NULL DEFAULT now()
@@ -203,18 +255,20 @@ END $$;
 WITH moved AS (DELETE FROM ceramic_streams WHERE status = 'archived' RETURNING *)
 INSERT INTO ceramic_streams_archive
 SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
-       content_sha256, ipfs_pins, stream_metadata, status, created_at, last_updated, archived_at
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       archived_at
 FROM moved;
 
 -- Every stream, hot or archived: ``archived_at`` is NULL for the hot ones.
 CREATE VIEW ceramic_streams_all AS
 SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
-       content_sha256, ipfs_pins, stream_metadata, status, created_at, last_updated,
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
        NULL::timestamptz AS archived_at
 FROM ceramic_streams
 UNION ALL
 SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
-       content_sha256, ipfs_pins, stream_metadata, status, created_at, last_updated, archived_at
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       archived_at
 FROM ceramic_streams_archive;
 """
 
@@ -236,8 +290,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
     Migration(3, "ingested content hash", _INGESTED_HASH),
-    Migration(4, "streams archive", _STREAMS_ARCHIVE),
-    Migration(5, "feed cursors", _FEED_CURSORS),
+    Migration(4, "document outcomes", _DOCUMENT_OUTCOMES),
+    Migration(5, "exact values of text with U+0000", _EXACT_VALUES),
+    Migration(6, "streams archive", _STREAMS_ARCHIVE),
+    Migration(7, "feed cursors", _FEED_CURSORS),
 )
 
 _CREATE_HISTORY = """

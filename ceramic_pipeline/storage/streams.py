@@ -2,6 +2,8 @@
 
 Batches are written as described in storage.batching. Upserts only touch a row when something
 changed, so ``last_updated`` means "last real change" and archival can rely on it.
+``stream_metadata`` (which holds the chunk content) round-trips exactly, U+0000 included
+(storage.exact).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, NamedTuple
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ceramic_pipeline.storage import exact
 from ceramic_pipeline.storage.batching import column_batches, refuse_duplicates, unnest_placeholders
 
 STREAM_STATUSES = ("active", "removed", "archived")
@@ -54,8 +57,14 @@ COLUMNS = (
     "stream_id", "latest_cid", "version", "signer_did", "model_id", "document_id",
     "chunk_index", "content_sha256", "ipfs_pins", "stream_metadata", "status",
 )
-_ARRAY_TYPES = ("text", "text", "int4", "text", "text", "text", "int4", "text", "jsonb", "jsonb", "text")
-_CHANGING = ("latest_cid", "version", "content_sha256", "ipfs_pins", "stream_metadata", "status")
+_STORED = (*COLUMNS, "exact_values")
+_ARRAY_TYPES = ("text", "text", "int4", "text", "text", "text", "int4", "text", "jsonb", "jsonb", "text", "json")
+_CHANGING = ("latest_cid", "version", "content_sha256", "ipfs_pins", "stream_metadata", "status", "exact_values")
+
+
+def _compared(table: str, column: str) -> str:
+    return f"{table}.{column}::text" if column == "exact_values" else f"{table}.{column}"  # json has no "="
+
 
 # Shared by the unnest statement and the benchmark's executemany baseline.
 ON_CONFLICT = f"""
@@ -65,16 +74,17 @@ ON CONFLICT (stream_id) DO UPDATE SET
     archived_at = CASE WHEN EXCLUDED.status = 'archived'
                        THEN coalesce(ceramic_streams.archived_at, now()) END
 WHERE ceramic_streams.version <= EXCLUDED.version   -- never move a tip backwards
-  AND ({", ".join(f"ceramic_streams.{c}" for c in _CHANGING)})
-      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in _CHANGING)})
+  AND ({", ".join(_compared("ceramic_streams", c) for c in _CHANGING)})
+      IS DISTINCT FROM ({", ".join(_compared("EXCLUDED", c) for c in _CHANGING)})
 """
 
 _UPSERT_UNNEST = f"""
-INSERT INTO ceramic_streams ({", ".join(COLUMNS)}, archived_at)
+INSERT INTO ceramic_streams ({", ".join(_STORED)}, archived_at)
 SELECT u.*, CASE WHEN u.status = 'archived' THEN now() END
-FROM unnest({unnest_placeholders(_ARRAY_TYPES)}) AS u({", ".join(COLUMNS)})
+FROM unnest({unnest_placeholders(_ARRAY_TYPES)}) AS u({", ".join(_STORED)})
 {ON_CONFLICT}
 """
+_SELECT = f"SELECT {', '.join(_STORED)} FROM ceramic_streams"
 
 
 def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
@@ -83,11 +93,13 @@ def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
     A row whose version is lower than the stored one is ignored (stale writer). A batch that
     names the same stream twice is refused, since the outcome would depend on order.
     """
-    values = [
-        (r.stream_id, r.latest_cid, r.version, r.signer_did, r.model_id, r.document_id, r.chunk_index,
-         r.content_sha256, json.dumps(r.ipfs_pins), json.dumps(r.stream_metadata), r.status)
-        for r in rows
-    ]
+    values = []
+    for r in rows:
+        safe, exact_values = exact.split({"stream_metadata": r.stream_metadata})
+        values.append(
+            (r.stream_id, r.latest_cid, r.version, r.signer_did, r.model_id, r.document_id, r.chunk_index,
+             r.content_sha256, json.dumps(r.ipfs_pins), json.dumps(safe["stream_metadata"]), r.status, exact_values)
+        )
     refuse_duplicates((v[0] for v in values), "stream")
     changed = 0
     with conn.cursor() as cur:
@@ -98,19 +110,18 @@ def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
 
 
 def get_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
-    row = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM ceramic_streams WHERE stream_id = %s", (stream_id,)
-    ).fetchone()
-    return StreamRow(*row) if row else None
+    row = conn.execute(f"{_SELECT} WHERE stream_id = %s", (stream_id,)).fetchone()
+    return _row(row) if row else None
 
 
 def streams_for_document(conn: psycopg.Connection, document_id: str) -> list[StreamRow]:
-    rows = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM ceramic_streams WHERE document_id = %s "
-        "ORDER BY chunk_index, signer_did",
-        (document_id,),
-    )
-    return [StreamRow(*r) for r in rows]
+    rows = conn.execute(f"{_SELECT} WHERE document_id = %s ORDER BY chunk_index, signer_did", (document_id,))
+    return [_row(r) for r in rows]
+
+
+def _row(stored: tuple) -> StreamRow:
+    """A stored row with its exact values merged back (storage.exact)."""
+    return StreamRow(**exact.merge(dict(zip(COLUMNS, stored[:-1])), stored[-1]))
 
 
 def stream_tips(conn: psycopg.Connection, stream_ids: Iterable[str]) -> dict[str, StreamTip]:
@@ -155,7 +166,7 @@ class ArchiveCountError(RuntimeError):
     """Rows were lost or duplicated by a move; the transaction is rolled back."""
 
 
-_ROW_COLUMNS = ", ".join(COLUMNS) + ", created_at, last_updated"
+_ROW_COLUMNS = ", ".join(_STORED) + ", created_at, last_updated"
 # A datum copied as-is keeps the hot table's compression (pglz); concatenating builds a new
 # value, which the archive then compresses with its own column method (lz4 where available).
 _RECOMPRESSED = _ROW_COLUMNS.replace("ipfs_pins", "ipfs_pins || '[]'::jsonb").replace(
@@ -238,7 +249,7 @@ def restore_archived(
         where, param = "document_id = %s", document_id
     else:
         where, param = "stream_id = ANY(%s)", list(stream_ids)
-    columns = ", ".join(COLUMNS) + ", created_at"
+    columns = ", ".join(_STORED) + ", created_at"
     with conn.transaction():
         rows = conn.execute(
             f"""
@@ -258,9 +269,9 @@ def restore_archived(
 
 def archived_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
     row = conn.execute(
-        f"SELECT {', '.join(COLUMNS)} FROM ceramic_streams_archive WHERE stream_id = %s", (stream_id,)
+        f"SELECT {', '.join(_STORED)} FROM ceramic_streams_archive WHERE stream_id = %s", (stream_id,)
     ).fetchone()
-    return StreamRow(*row) if row else None
+    return _row(row) if row else None
 
 
 def _check_pins(stream_id: str, pins: Any) -> None:

@@ -14,7 +14,7 @@ import time
 import psycopg
 
 from ceramic_pipeline.ceramic.client import CeramicClient
-from ceramic_pipeline.ceramic.devnode import running_devnode
+from ceramic_pipeline.devnode import running_devnode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.maintenance.resync import resync_from_ceramic
 from ceramic_pipeline.steps.streams import write_document_streams

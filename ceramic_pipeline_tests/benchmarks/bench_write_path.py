@@ -12,7 +12,7 @@ import time
 import psycopg
 
 from ceramic_pipeline.ceramic.client import CeramicClient
-from ceramic_pipeline.ceramic.devnode import running_devnode
+from ceramic_pipeline.devnode import running_devnode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.steps.streams import record_document_streams
 from ceramic_pipeline.storage.chunks import upsert_chunks

@@ -4,7 +4,13 @@ import jsonschema
 import pytest
 
 from ceramic_pipeline.ceramic.did import DIDKey
-from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, model_init_event, model_stream_id, set_unique
+from ceramic_pipeline.ceramic.model import (
+    DOCLING_CHUNK_MODEL,
+    content_errors,
+    model_init_event,
+    model_stream_id,
+    set_unique,
+)
 
 SCHEMA = DOCLING_CHUNK_MODEL["schema"]
 BASE = {
@@ -57,6 +63,15 @@ def test_schema_has_no_floats():
         ({**BASE, "text": "x", "embeddingsMetadata": {"model": "m", "dimension": 384, "x": 1}}, False),
         ({**BASE, "text": "é" * 16383}, True),
         ({**BASE, "text": "x" * 16384}, False),
+        ({**BASE, "text": "x", "documentId": "d" * 4096, "source": "s" * 4096}, True),  # PATH_MAX
+        ({**BASE, "text": "x", "documentId": "d" * 4097}, False),
+        ({**BASE, "text": "x", "source": "s" * 4097}, False),
+        ({**BASE, "text": "x", "headings": ["h" * 1024] * 256}, True),
+        ({**BASE, "text": "x", "headings": ["h" * 1025]}, False),
+        ({**BASE, "text": "x", "headings": ["h"] * 257}, False),
+        ({**BASE, "text": "x", "truncated": [{"field": "/headings/0", "sha256": "b" * 64, "chars": 300000}]}, True),
+        ({**BASE, "text": "x", "truncated": [{"field": "/headings/0", "sha256": "b" * 64}]}, False),
+        ({**BASE, "text": "x", "truncated": [{"field": "/source", "sha256": "b" * 64, "chars": 1, "x": 1}]}, False),
     ],
 )
 def test_schema(content, valid):
@@ -75,3 +90,20 @@ def test_set_unique_matches_the_sdk_rule():
     assert set_unique(["documentId", "chunkIndex"], {"documentId": "d"}) == b"d|"
     with pytest.raises(TypeError):
         set_unique(["x"], {"x": 1.5})
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ({**BASE, "text": "x"}, []),
+        ({**BASE, "text": "x", "headings": ["ok", "secret clause " * 100]}, [("/headings/1", "maxLength 1024")]),
+        ({**BASE, "text": "x", "documentId": "secret/" * 700}, [("/documentId", "maxLength 4096")]),
+        ({**BASE, "text": "secret", "textCid": "bafk"}, [("", "needs exactly one of text, textCid, removed")]),
+        ({**BASE, "text": "x", "pages": [-1]}, [("/pages/0", "minimum 0")]),
+        ({**BASE, "text": "x", "createdAt": "secret"}, [("/createdAt", "format date-time")]),
+    ],
+)
+def test_content_errors_name_the_field_and_rule_never_the_value(content, expected):
+    errors = content_errors(content)
+    assert errors == expected
+    assert not any("secret" in reason for _, reason in errors)

@@ -4,6 +4,7 @@
 //   {"id": n, "op": "build", ...}   the SDK builds events from the given inputs
 //   {"id": n, "op": "verify", ...}  the SDK decodes and verifies a CAR someone else built
 //   {"id": n, "op": "patch", "old", "new"}  the SDK's JSON patch between two documents
+//   {"id": n, "op": "schema", "schema", "contents"}  ajv 8 strict compile of a model schema, then validate each content
 // Reply: {"id": n, "ok": true, "result": {...}} or {"id": n, "ok": false, "error": "..."}.
 // Binary values travel as lowercase hex; JSON content is passed through unchanged (the
 // caller keeps to safe integers and no floats, which JSON numbers carry exactly).
@@ -35,6 +36,8 @@ import {
 } from '@ceramic-sdk/model-instance-protocol'
 import { MODEL, ModelInitEventPayload, getModelStreamID } from '@ceramic-sdk/model-protocol'
 import { createDID, getAuthenticatedDID } from '@didtools/key-did'
+import addFormats from 'ajv-formats'
+import Ajv2020 from 'ajv/dist/2020.js'
 import * as dagCbor from '@ipld/dag-cbor'
 import * as dagJson from '@ipld/dag-json'
 import { decode as codecoDecode } from 'codeco'
@@ -190,7 +193,19 @@ async function verify(req) {
 // the SDK's patch generator alone: getPatchOperations(old, new) (fast-json-patch compare)
 const patch = async (req) => ({ patch: getPatchOperations(req.old ?? undefined, req.new ?? undefined) })
 
-const ops = { build, verify, patch, ping: async () => ({ node: process.version }) }
+// ---------------------------------------------------------------- schema
+
+// A model schema compiled as @ceramic-sdk/model-protocol 0.12.0 (src/codecs.ts) and js-ceramic set ajv
+// up: draft 2020-12, strict mode, ajv-formats. compile() throws on any strict-mode violation
+// (e.g. strictRequired). A fresh instance per request keeps schemas from piling up in its cache.
+async function schema(req) {
+  const ajv = new Ajv2020({ strict: true, allErrors: true, allowMatchingProperties: false, ownProperties: false, unevaluated: false })
+  addFormats(ajv)
+  const validate = ajv.compile(req.schema)
+  return { valid: (req.contents ?? []).map((content) => validate(content)) }
+}
+
+const ops = { build, verify, patch, schema, ping: async () => ({ node: process.version }) }
 
 const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })
 for await (const line of lines) {

@@ -18,7 +18,7 @@ from typing import Any, Self
 HERE = Path(__file__).resolve().parent
 HARNESS = HERE / "harness.mjs"
 SETUP_HINT = f"run `(cd {HERE} && npm ci)` (needs node >= 20)"
-REQUIRED_PACKAGES = ("@ceramic-sdk/events", "@ceramic-sdk/model-instance-client", "@didtools/key-did", "dag-jose")
+REQUIRED_PACKAGES = ("@ceramic-sdk/events", "@ceramic-sdk/model-instance-client", "@didtools/key-did", "dag-jose", "ajv", "ajv-formats")
 
 
 class HarnessError(RuntimeError):

@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ceramic_pipeline.ceramic.devnode.runner import DevNode
+from ceramic_pipeline.devnode.runner import DevNode
 from ceramic_pipeline.resources import resources_from_env
 from ceramic_pipeline.samples import sample_documents_dir
 from ceramic_pipeline_tests.defs.pipeline import fresh_seed_base64

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import time
 
+import psycopg
+
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -16,6 +18,7 @@ from ceramic_pipeline_tests.defs.pipeline import (
     check_outcomes,
     definitions_with,
     inbox_keys,
+    key_of,
     table_counts,
 )
 
@@ -51,3 +54,33 @@ def test_a_partition_range_is_ingested_in_one_run(instance, resources, inbox, pi
     assert all(check_outcomes(result).values())
     counts = table_counts(pipeline_env["DATABASE_URL"])
     assert counts["documents"] == DOCUMENTS and counts["ceramic_streams"] == 4 * DOCUMENTS
+
+
+def test_one_bad_document_and_one_vanished_file_do_not_sink_the_range(instance, resources, inbox, pipeline_env):
+    (inbox / "broken.json").write_text('{"schema_name": "DoclingDocument", "texts": [')
+    (inbox / "vanishing.json").write_text((inbox / "studio-safety-notes.json").read_text())
+    keys = inbox_keys(inbox)
+    instance.add_dynamic_partitions("documents", keys)
+    (inbox / "vanishing.json").unlink()  # its partition exists, its file has left the inbox
+
+    job = definitions_with(resources).resolve_job_def("ingest_documents")
+    result = job.execute_in_process(
+        instance=instance, tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+        raise_on_error=False,
+    )
+
+    assert result.success  # the run materialises every good document
+    outcomes = check_outcomes(result)
+    assert outcomes["every_document_ingested"] is False and outcomes["read_back_signatures_verify"] is True
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == "every_document_ingested"]
+    failed = evaluation.metadata["failed"].value
+    vanished = key_of(inbox / "vanishing.json", inbox)  # never registered: reported by its partition key
+    assert set(failed) == {"broken.json", vanished}
+    assert failed["broken.json"].startswith("InvalidDocumentError: ") and "not valid JSON" in failed["broken.json"]
+    assert failed[vanished].startswith("UnknownPartitionError: ")
+    with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
+        states = dict(conn.execute("SELECT document_id, state FROM documents").fetchall())
+        streams = conn.execute("SELECT count(*) FROM ceramic_streams WHERE status = 'active'").fetchone()[0]
+    assert states == {"broken.json": "failed", "glaze-firing-guide.json": "ingested",
+                      "kiln-maintenance-log.json": "ingested", "studio-safety-notes.json": "ingested"}
+    assert streams == 13  # the three good documents, in full

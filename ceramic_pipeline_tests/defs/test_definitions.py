@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+
+from ceramic_pipeline.defs.executors import executor_from_env
 import pytest
 
 from ceramic_pipeline.definitions import defs
@@ -41,11 +43,20 @@ def test_every_partitioned_asset_backfills_in_a_single_run():
         assert asset.backfill_policy == dg.BackfillPolicy.single_run(), name
 
 
-def test_ingest_job_covers_the_partitioned_chain_only():
+def test_ingest_job_covers_the_chain_and_the_model_in_one_process():
     job = defs.resolve_job_def("ingest_documents")
     keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
-    assert keys == set(PARTITIONED_ASSETS)
+    assert keys == {*PARTITIONED_ASSETS, "doclingchunk_model"}  # the model materialises in the normal flow
     assert job.partitions_def.name == "documents"
+    assert job.executor_def.name == "in_process"
+
+
+def test_the_executor_is_chosen_by_configuration():
+    assert executor_from_env({}).name == "in_process"
+    assert executor_from_env({"DAGSTER_EXECUTOR": "multiprocess"}).name == "multiprocess"
+    assert executor_from_env({"DAGSTER_EXECUTOR": "k8s"}).name == "k8s"
+    with pytest.raises(ValueError, match="DAGSTER_EXECUTOR"):
+        executor_from_env({"DAGSTER_EXECUTOR": "threads"})
 
 
 def test_checks_are_declared_on_their_assets():
@@ -56,6 +67,7 @@ def test_checks_are_declared_on_their_assets():
         ("ceramic_streams", "no_rejected_events"),
         ("ceramic_streams_table", "table_rows_equal_chunks"),
         ("ceramic_streams_table", "read_back_signatures_verify"),
+        ("ceramic_streams_table", "every_document_ingested"),
     }
 
 

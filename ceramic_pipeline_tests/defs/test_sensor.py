@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 
 import dagster as dg
+import psycopg
 
 from ceramic_pipeline.defs.documents.assets import docling_documents
 from ceramic_pipeline.defs.documents.sensors import decode_cursor, new_documents_sensor
+from ceramic_pipeline.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
+from ceramic_pipeline.storage.documents import outcomes_for_keys
 from ceramic_pipeline.documents.errors import InvalidDocumentError
 from ceramic_pipeline_tests.defs.pipeline import definitions_with, inbox_keys, key_of, materialize_partition
 
@@ -24,14 +27,18 @@ def tick(instance: dg.DagsterInstance, resources: dict, cursor: str | None = Non
     return result
 
 
+def requested_keys(result, instance: dg.DagsterInstance) -> list[str]:
+    """The partitions each run request covers (a range run covers start..end in partition order)."""
+    order = instance.get_dynamic_partitions("documents")
+    keys = []
+    for request in result.run_requests:
+        start, end = request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]
+        keys += order[order.index(start): order.index(end) + 1]
+    return keys
+
+
 def added_keys(result) -> list[str]:
     return [key for request in result.dynamic_partitions_requests for key in request.partition_keys]
-
-
-def error_chain(error):
-    while error is not None:
-        yield error
-        error = error.cause
 
 
 def ingest_documents(keys: list[str], instance: dg.DagsterInstance, resources: dict) -> None:
@@ -52,12 +59,11 @@ def test_new_files_add_partitions_and_request_runs(instance, resources, inbox):
     result = tick(instance, resources)
     keys = inbox_keys(inbox)
     assert sorted(added_keys(result)) == sorted(keys)
-    assert sorted(r.partition_key for r in result.run_requests) == sorted(keys)
+    [request] = result.run_requests  # three new documents: one run over their partition range
+    assert sorted(requested_keys(result, instance)) == sorted(keys)
     in_flight = decode_cursor(result.cursor)
     assert set(in_flight) == {p.name for p in inbox.iterdir()}
-    for request in result.run_requests:
-        [name] = [n for n in in_flight if key_of(inbox / n, inbox) == request.partition_key]
-        assert request.run_key == f"{request.partition_key}:{in_flight[name][:16]}"
+    assert request.run_key.startswith(f"{request.tags[RANGE_START_TAG]}..{request.tags[RANGE_END_TAG]}:")
     assert result.skip_message is None
 
     again = tick(instance, resources, result.cursor)  # the runs have not finished yet
@@ -93,32 +99,34 @@ def test_a_changed_file_requests_a_run_but_no_new_partition(instance, resources,
     result = tick(instance, resources)
     assert added_keys(result) == []
     [request] = result.run_requests
-    assert request.partition_key == key_of(path, inbox)
-    new_hash = decode_cursor(result.cursor)["studio-safety-notes.json"]
-    assert request.run_key == f"{request.partition_key}:{new_hash[:16]}"
+    key = key_of(path, inbox)
+    assert requested_keys(result, instance) == [key]
+    assert request.run_key.startswith(f"{key}..{key}:")
     assert set(decode_cursor(result.cursor)) == {"studio-safety-notes.json"}
 
 
-def test_unreadable_and_invalid_files_do_not_block_the_others(instance, resources, inbox, capfd):
+def test_unreadable_and_invalid_files_do_not_block_the_others(instance, resources, inbox, capfd, pipeline_env):
     (inbox / "gone.json").symlink_to(inbox / "missing-target.json")  # dangling: cannot be read
     (inbox / "broken.json").write_text("{not json")
 
     result = tick(instance, resources)
-    requested = {r.partition_key for r in result.run_requests}
+    requested = set(requested_keys(result, instance))
     good = {key_of(inbox / n, inbox) for n in ("glaze-firing-guide.json", "kiln-maintenance-log.json", "studio-safety-notes.json")}
     assert good <= requested
     assert key_of(inbox / "gone.json", inbox) not in requested
     assert "WARNING - inbox file skipped: gone.json: cannot stat" in capfd.readouterr().err  # the tick log
 
     # The sensor only hashes files; whether the content is a DoclingDocument is decided by the run,
-    # which fails with a message naming the file, and the next tick does not request it again.
+    # which records the document as failed with a reason naming the file (the run itself succeeds),
+    # and the next tick does not request it again until the file changes.
     broken_key = key_of(inbox / "broken.json", inbox)
     assert broken_key in requested
-    run = dg.materialize([docling_documents], partition_key=broken_key, instance=instance, resources=resources, raise_on_error=False)
-    assert not run.success
-    [failure] = [e for e in run.all_events if e.is_step_failure]
-    causes = list(error_chain(failure.step_failure_data.error))
-    assert any(e.cls_name == InvalidDocumentError.__name__ and "broken.json is not valid JSON" in e.message for e in causes)
+    run = dg.materialize([docling_documents], partition_key=broken_key, instance=instance, resources=resources)
+    assert run.success
+    with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
+        [outcome] = outcomes_for_keys(conn, [broken_key])
+    assert outcome.state == "failed"
+    assert outcome.error.startswith(f"{InvalidDocumentError.__name__}: ") and "broken.json is not valid JSON" in outcome.error
 
     ingest_documents(sorted(good), instance, resources)
     later = tick(instance, resources, result.cursor)

@@ -1,5 +1,6 @@
-"""A 10,000-file inbox: each tick stays bounded (MAX_RUNS_PER_TICK requests, well under Dagster's
-60 s sensor timeout) and later ticks carry on with the rest through the cursor."""
+"""A 10,000-file inbox: each tick stays bounded (at most MAX_DOCUMENTS_PER_TICK documents in runs of
+MAX_DOCUMENTS_PER_RUN, well under Dagster's 60 s sensor timeout) and later ticks carry on with the
+rest through the cursor."""
 
 from __future__ import annotations
 
@@ -10,19 +11,20 @@ import psycopg
 from ceramic_pipeline.defs.documents import sensors
 from ceramic_pipeline.documents.identity import partition_key
 from ceramic_pipeline.storage.documents import DocumentRow, mark_ingested, upsert_document
-from ceramic_pipeline_tests.defs.test_sensor import added_keys, tick
+from ceramic_pipeline_tests.defs.test_sensor import added_keys, requested_keys, tick
 
 FILES = 10_000
 
 
-def test_ticks_over_a_10000_file_inbox_are_bounded_and_progress(instance, resources, inbox, pipeline_env):
+def test_ticks_over_a_10000_file_inbox_are_bounded_and_progress(instance, resources, inbox, pipeline_env, monkeypatch):
+    monkeypatch.setattr(sensors, "MAX_DOCUMENTS_PER_TICK", 2_000)  # three ticks stay short of the 10,003 files
     for folder in range(100):
         sub = inbox / f"batch-{folder:03d}"
         sub.mkdir()
         for n in range(FILES // 100):
             (sub / f"doc-{n:03d}.json").write_text(f'{{"n": {folder * 1000 + n}}}')
     total = FILES + 3  # plus the three samples
-    limit = sensors.MAX_RUNS_PER_TICK
+    limit = sensors.MAX_DOCUMENTS_PER_TICK
 
     seen: set[str] = set()
     cursor = None
@@ -32,8 +34,9 @@ def test_ticks_over_a_10000_file_inbox_are_bounded_and_progress(instance, resour
         elapsed = time.perf_counter() - started
         print(f"tick {number}: {len(result.run_requests)} run requests over {total} files in {elapsed:.2f} s")
         assert elapsed < 30
-        keys = {r.partition_key for r in result.run_requests}
-        assert len(keys) == len(result.run_requests) == limit
+        keys = set(requested_keys(result, instance))
+        assert len(keys) == limit
+        assert len(result.run_requests) == limit // sensors.MAX_DOCUMENTS_PER_RUN  # many documents per run
         assert set(added_keys(result)) == keys  # all new: each gets its partition
         assert not keys & seen  # the cursor moves on instead of repeating requests
         seen |= keys
@@ -52,4 +55,4 @@ def test_ticks_over_a_10000_file_inbox_are_bounded_and_progress(instance, resour
     remaining = sensors.decode_cursor(result.cursor)
     assert not set(done) & set(remaining)
     assert len(remaining) == 3 * limit  # 2 ticks still in flight + this tick's new requests
-    assert not {r.partition_key for r in result.run_requests} & seen
+    assert not set(requested_keys(result, instance)) & seen

@@ -62,7 +62,7 @@ def test_metadata_and_checks_of_a_first_ingest(instance, resources, inbox, pipel
 
     assert check_outcomes(result) == {
         "pinned_cids_recompute": True, "every_chunk_has_a_published_stream": True, "no_rejected_events": True,
-        "table_rows_equal_chunks": True, "read_back_signatures_verify": True,
+        "table_rows_equal_chunks": True, "read_back_signatures_verify": True, "every_document_ingested": True,
     }
     streams_meta = metadata(result, "ceramic_streams")
     assert counts_of(result) == {"created": 3, "updated": 0, "removed": 0, "unchanged": 0}

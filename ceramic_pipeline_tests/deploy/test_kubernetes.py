@@ -148,3 +148,24 @@ def test_code_server_and_runs_get_the_secret_and_config_the_manifests_define():
         for volume in holder["volumes"]:
             assert ("PersistentVolumeClaim", volume["persistentVolumeClaim"]["claimName"]) in resources
     assert ("Secret", "ceramic-pipeline-secrets") in resources
+
+
+def test_startup_probe_runs_the_health_command():
+    import kubernetes_validate
+
+    [deployment] = _values()["dagster-user-deployments"]["deployments"]
+    probe = {k: v for k, v in deployment["startupProbe"].items() if k != "enabled"}  # the chart omits `enabled`
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe"},
+           "spec": {"containers": [{"name": "dagster-user-deployments", "image": "x:1", "startupProbe": probe}]}}
+    kubernetes_validate.validate(pod, "1.30", strict=True)
+    argv = probe["exec"]["command"]
+    assert argv[:2] == ["ceramic-pipeline", "health"]
+    result = subprocess.run([str(Path(sys.executable).with_name("ceramic-pipeline")), "health", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert all(option in result.stdout for option in argv[2:] if option.startswith("--"))
+    # four checks run one after another, each bounded by --timeout (the database twice)
+    assert probe["timeoutSeconds"] >= 5 * float(argv[argv.index("--timeout") + 1])
+    values = _values()
+    values["dagster-user-deployments"]["deployments"][0]["startupProbe"]["exec"]["cmd"] = ["x"]
+    assert any("'cmd' was unexpected" in e.message for e in _validator().iter_errors(values))

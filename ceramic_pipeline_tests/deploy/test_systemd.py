@@ -101,3 +101,15 @@ def test_systemd_analyze_verify_is_clean(tmp_path):
                             capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Unknown" not in result.stderr and "ignoring" not in result.stderr, result.stderr
+
+
+def test_code_server_checks_the_dependencies_before_starting():
+    [pre] = values(parse_unit(SYSTEMD / "ceramic-pipeline-code-server.service"), "Service", "ExecStartPre")
+    argv = shlex.split(pre)
+    assert argv[:2] == [INSTALL_BIN + "ceramic-pipeline", "health"]
+    result = subprocess.run([VENV_BIN + "ceramic-pipeline", "health", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    for option in (arg for arg in argv[2:] if arg.startswith("--")):
+        assert option in result.stdout, f"{option} is not an option of ceramic-pipeline health"
+    for path in UNITS:  # only the unit that holds the pipeline's configuration can check it
+        assert bool(values(parse_unit(path), "Service", "ExecStartPre")) == (path.stem == "ceramic-pipeline-code-server")

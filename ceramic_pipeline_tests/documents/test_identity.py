@@ -1,11 +1,19 @@
 import hashlib
 import itertools
+import os
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ceramic_pipeline.documents.identity import PARTITION_KEY_PATTERN, document_id, partition_key
+from ceramic_pipeline.documents.identity import (
+    PARTITION_KEY_PATTERN,
+    document_id,
+    id_path,
+    partition_key,
+    path_text,
+    text_path,
+)
 
 
 def test_document_id_is_posix_path_relative_to_inbox(tmp_path):
@@ -25,11 +33,65 @@ def test_document_id_ignores_content_and_normalizes_dots(tmp_path):
     assert document_id(inbox / "sub" / ".." / "sub" / "doc.json", inbox) == "sub/doc.json"
 
 
-def test_document_id_rejects_paths_outside_the_inbox(tmp_path):
-    with pytest.raises(ValueError, match="not inside the inbox"):
-        document_id(tmp_path / "elsewhere.json", tmp_path / "inbox")
+def test_outside_the_inbox_the_id_is_the_absolute_real_path(tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for year in ("2023", "2024"):
+        (tmp_path / year).mkdir()
+        (tmp_path / year / "summary.json").write_text(year)
+    ids = {document_id(tmp_path / y / "summary.json", inbox) for y in ("2023", "2024")}
+    assert ids == {str(tmp_path.resolve() / y / "summary.json") for y in ("2023", "2024")}
+    assert all(i.startswith("/") for i in ids)  # never equal to an inbox-relative id
+    assert document_id(tmp_path / "2023" / "summary.json", None) == str(tmp_path.resolve() / "2023" / "summary.json")
     with pytest.raises(ValueError, match="inbox itself"):
         document_id(tmp_path, tmp_path)
+
+
+def test_same_file_same_id_however_it_is_named(tmp_path, monkeypatch):
+    real_inbox = tmp_path / "real-inbox"
+    (real_inbox / "sub").mkdir(parents=True)
+    deep = real_inbox / "sub" / "deep.json"
+    deep.write_text("{}")
+    inbox = tmp_path / "inbox"
+    inbox.symlink_to(real_inbox, target_is_directory=True)  # the configured inbox is a symlink
+    (real_inbox / "link.json").symlink_to(deep)
+    (tmp_path / "outside-link.json").symlink_to(deep)
+    monkeypatch.chdir(real_inbox)
+    names = [deep, inbox / "sub" / "deep.json", "sub/deep.json", "./sub/../sub/deep.json",
+             real_inbox / "link.json", tmp_path / "outside-link.json"]
+    assert {document_id(n, inbox) for n in names} == {"sub/deep.json"}
+    assert id_path("sub/deep.json", inbox) == deep.resolve()
+
+
+NON_UTF8_NAMES = [b"r\xe9sum\xe9.json", b"\xff\xfe.json", b"a%e9.json", b"100%.json", b"%%41\xe9%4", b"\xed\xa0\x80.json"]
+
+
+@pytest.mark.parametrize("raw", NON_UTF8_NAMES)
+def test_odd_names_get_a_utf8_reversible_id(tmp_path, raw):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    path = os.path.join(os.fsencode(inbox), raw)
+    doc_id = document_id(path, inbox)
+    doc_id.encode("utf-8")  # valid UTF-8: PostgreSQL text and the partition key take it
+    assert os.fsencode(id_path(doc_id, inbox)) == path
+    assert PARTITION_KEY_PATTERN.match(partition_key(doc_id))
+
+
+def test_escape_examples_are_pinned():
+    assert path_text(b"r\xe9sum\xe9.json") == "r%E9sum%E9.json"
+    assert path_text("r\xe9sum\xe9.json") == "résumé.json"  # valid UTF-8 stays as it is
+    assert path_text("100% sure.json") == "100% sure.json"  # a % not before two hex digits stays
+    assert path_text("a%41.json") == "a%2541.json"  # ... one that is, is escaped: never read as a byte
+    with pytest.raises(ValueError):
+        path_text("\ud800.json")  # no OS name decodes to this lone surrogate
+
+
+@given(st.lists(st.binary(min_size=1, max_size=12).filter(lambda b: b"/" not in b and b"\0" not in b), min_size=1, max_size=3))
+def test_escape_is_reversible_hence_collision_free(parts):
+    raw = b"/".join(parts)
+    text = path_text(raw)
+    text.encode("utf-8")
+    assert os.fsencode(text_path(text)) == raw
 
 
 def test_partition_key_shape_is_pinned():
@@ -73,3 +135,8 @@ def test_partition_key_is_unique_over_many_similar_paths():
 def test_partition_key_rejects_empty_id():
     with pytest.raises(ValueError):
         partition_key("")
+
+
+def test_partition_key_names_an_id_that_is_not_utf8():
+    with pytest.raises(ValueError, match="not valid UTF-8"):
+        partition_key("r\udce9sum\udce9.json")

@@ -130,24 +130,27 @@ def test_new_files_beyond_the_cap_are_not_hashed(tmp_path):
     assert scan.remaining == 3
 
 
-def _make_unreadable(path: Path) -> None:
-    """A regular file whose read fails, also for root (who ignores permission bits)."""
+def _make_unreadable(path: Path) -> str:
+    """A file that cannot be ingested, also for root (who ignores permission bits); returns the
+    start of the reason the scan gives."""
     if os.geteuid() != 0:
         path.write_text("secret")
         path.chmod(0)
-    else:
-        # Reading /proc/<pid>/mem at offset 0 fails with EIO: an unmapped address.
-        path.symlink_to("/proc/self/mem")
+        return "cannot read"
+    # A link stands for its target (identity: one document per real file), and the target
+    # /proc/<pid>/mem has no supported type.
+    path.symlink_to("/proc/self/mem")
+    return "symlink target has unsupported type"
 
 
 def test_unreadable_files_are_reported_not_raised(inbox):
-    _make_unreadable(inbox / "locked.json")
+    expected = _make_unreadable(inbox / "locked.json")
     (inbox / "dangling.md").symlink_to(inbox / "does-not-exist.md")
     scan = scan_inbox(inbox, limit=100, known={"locked.json": "0" * 64})
     reasons = {e.document_id: e.reason for e in scan.errors}
     assert set(reasons) == {"dangling.md", "locked.json"}
     assert reasons["dangling.md"].startswith("cannot stat")
-    assert reasons["locked.json"].startswith("cannot read")
+    assert reasons["locked.json"].startswith(expected)
     assert "locked.json" not in scan.missing  # present, just unreadable
     assert len(scan.pending) == 5
     assert "locked.json" not in scan.stamps
@@ -189,3 +192,73 @@ def test_inbox_files_lists_by_the_scan_rules_without_hashing(tmp_path):
     assert inbox_files(tmp_path) == [("a.md", tmp_path / "a.md"), ("b/z.json", tmp_path / "b" / "z.json")]
     with pytest.raises(InboxError):
         inbox_files(tmp_path / "missing")
+
+
+def test_odd_names_are_escaped_and_never_block_the_others(tmp_path):
+    from ceramic_pipeline.documents import partition_key
+
+    inbox = tmp_path / "inbox"
+    _write(inbox, "good.json", "g")
+    odd = os.path.join(os.fsencode(inbox), b"r\xe9sum\xe9.json")
+    with open(odd, "wb") as handle:
+        handle.write(b"latin-1 name")
+    scan = scan_inbox(inbox, limit=100, known={})
+    assert [f.document_id for f in scan.pending] == ["good.json", "r%E9sum%E9.json"]
+    assert os.fsencode(scan.pending[1].path) == odd
+    assert scan.errors == []
+    assert len({partition_key(f.document_id) for f in scan.pending}) == 2
+    json.dumps(scan.stamps).encode("utf-8")  # the sensor's cursor encodes
+
+
+def test_a_symlink_is_its_target_one_document_per_real_file(tmp_path):
+    from ceramic_pipeline.documents import inbox_files
+
+    inbox = tmp_path / "inbox"
+    target = _write(inbox, "sub/deep.json", "d")
+    outside = _write(tmp_path, "elsewhere/other.json", "o")
+    (inbox / "alias.json").symlink_to(target)
+    (inbox / "outside-alias.json").symlink_to(outside)
+    scan = scan_inbox(inbox, limit=100, known={})
+    assert [(f.document_id, f.path) for f in scan.pending] == [
+        (str(outside.resolve()), outside.resolve()),  # outside the inbox: the absolute real path
+        ("sub/deep.json", target.resolve()),  # the link and its target: one document
+    ]
+    assert inbox_files(inbox) == [(f.document_id, f.path) for f in scan.pending]
+
+
+def test_resolve_inputs_gives_one_id_per_real_file(tmp_path, monkeypatch):
+    from ceramic_pipeline.documents import resolve_inputs
+
+    inbox = tmp_path / "inbox"
+    deep = _write(inbox, "sub/deep.json", "d")
+    for year in ("2023", "2024"):
+        _write(tmp_path, f"{year}/summary.json", year)
+    (tmp_path / "link.json").symlink_to(deep)
+    monkeypatch.chdir(tmp_path)
+    docs, errors = resolve_inputs([inbox, "inbox/sub/deep.json", deep, "link.json", "2023", tmp_path / "2024"], inbox)
+    assert errors == []
+    real = tmp_path.resolve()
+    assert docs == [
+        (f"{real}/2023/summary.json", real / "2023" / "summary.json"),
+        (f"{real}/2024/summary.json", real / "2024" / "summary.json"),
+        ("sub/deep.json", deep.resolve()),
+    ]
+    # A folder that holds the inbox: files inside the inbox still get inbox-relative ids.
+    around, errors = resolve_inputs([tmp_path], inbox)
+    assert [doc_id for doc_id, _ in around] == [d for d, _ in docs] and errors == []
+
+
+def test_resolve_inputs_reports_each_bad_input_on_one_line(tmp_path):
+    from ceramic_pipeline.documents import resolve_inputs
+
+    good = _write(tmp_path, "good.json", "g")
+    _write(tmp_path, "notes.txt", "t")
+    odd = os.path.join(os.fsencode(tmp_path), b"caf\xe9.json")
+    docs, errors = resolve_inputs([tmp_path / "missing.json", tmp_path / "notes.txt", odd, good, "/dev/null"], None)
+    assert [p for _, p in docs] == [good.resolve()]
+    assert errors == [
+        f"no such file: {tmp_path}/missing.json",
+        f"unsupported type .txt (supported: .docx, .html, .json, .md, .pdf): {tmp_path}/notes.txt",
+        f"no such file: {tmp_path}/caf%E9.json",
+        "not a regular file: /dev/null",
+    ]

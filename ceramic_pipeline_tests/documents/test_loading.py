@@ -101,3 +101,17 @@ def test_unsupported_suffix(tmp_path):
     with pytest.raises(UnsupportedFormatError, match=r"notes\.txt.*\.txt") as info:
         load_document(path)
     assert isinstance(info.value, DocumentError)
+
+
+def test_errors_name_a_non_utf8_file_as_printable_text(tmp_path):
+    import os
+
+    raw = os.path.join(os.fsencode(tmp_path), b"r\xe9sum\xe9.json")
+    with open(raw, "wb") as handle:
+        handle.write(b"{not json")
+    with pytest.raises(InvalidDocumentError) as caught:
+        load_document(os.fsdecode(raw))
+    message = str(caught.value)
+    message.encode("utf-8")  # printable, storable: no surrogate escapes left
+    assert message.startswith(f"{tmp_path}/r%E9sum%E9.json is not valid JSON")
+    assert os.fsencode(caught.value.path) == raw  # the exception still carries the real path

@@ -125,6 +125,7 @@ def test_bad_jwt_fails_fast_naming_the_variable(pinata, policy, sleeps):
     health = service.health()
     assert (
         health["ok"] is False
+        and health["auth_rejected"] is True
         and "PINATA_JWT" in health["error"]
         and secret not in str(health)
     )

@@ -7,7 +7,7 @@ import pytest
 
 from ceramic_pipeline.ceramic.client import CeramicClient
 from ceramic_pipeline.ceramic.retry import RetryPolicy
-from ceramic_pipeline.ceramic.devnode.runner import DevNode
+from ceramic_pipeline.devnode.runner import DevNode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline_tests.writer.support import RequestCounter, count_requests
 

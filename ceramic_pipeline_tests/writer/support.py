@@ -14,7 +14,7 @@ from ceramic_pipeline.ceramic import codec
 from ceramic_pipeline.ceramic.car import decode_car, encode_car
 from ceramic_pipeline.ceramic.cid import CID, DAG_CBOR, DAG_JOSE
 from ceramic_pipeline.ceramic.client import CeramicClient
-from ceramic_pipeline.ceramic.devnode.runner import DevNode
+from ceramic_pipeline.devnode.runner import DevNode
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.storage.chunks import ChunkRow
 from ceramic_pipeline.storage.streams import StreamRow

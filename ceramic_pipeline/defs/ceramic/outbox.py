@@ -1,22 +1,33 @@
 import dagster as dg
 
-from ceramic_pipeline.defs.observability import push_metrics
+from ceramic_pipeline.defs.failures import fail_fast_unless_transient
+from ceramic_pipeline.defs.observability import push_metrics, run_started_at
 from ceramic_pipeline.defs.policies import NETWORK_RETRY
 from ceramic_pipeline.resources import CeramicNodeResource, PostgresResource
+from ceramic_pipeline.storage import checks
 from ceramic_pipeline.writer.publisher import publish_outbox as drain
 
 
-@dg.op(retry_policy=NETWORK_RETRY)
-def publish_pending_events(context: dg.OpExecutionContext, postgres: PostgresResource, ceramic: CeramicNodeResource) -> None:
-    """Post every pending outbox event (per-stream order); events stay pending while the node is down."""
-    try:
-        with ceramic.client() as client:
-            report = drain(postgres.connect, client)
-    finally:
-        push_metrics(context)
-    context.log.info(f"published {report.published}, rejected {report.rejected}, still pending {report.pending}")
+@dg.op(retry_policy=NETWORK_RETRY, out=dg.Out(dg.Nothing))
+def publish_pending_events(context: dg.OpExecutionContext, postgres: PostgresResource, ceramic: CeramicNodeResource):
+    """Post every pending outbox event (per-stream order); events stay pending while the node is down.
+
+    The figures are read from the outbox since the run started, so a retried attempt still
+    reports what the whole run published.
+    """
+    with fail_fast_unless_transient():
+        try:
+            with ceramic.client() as client:
+                report = drain(postgres.connect, client)
+        finally:
+            push_metrics(context)
+        with postgres.connect() as conn:
+            published = checks.published_since(conn, run_started_at(context))
+    context.log.info(f"published {published} in this run, rejected {report.rejected}, still pending {report.pending}")
     if report.rejected:
-        raise dg.Failure(f"{report.rejected} events were rejected by the node", metadata={"errors": dg.MetadataValue.json(report.errors[:50])})
+        raise dg.Failure(f"{report.rejected} events were rejected by the node", metadata={"errors": dg.MetadataValue.json(report.errors[:50])},
+                         allow_retries=False)
+    yield dg.Output(None, metadata={"published": published, "pending": report.pending, "rejected": report.rejected})
 
 
 @dg.job(tags={"ceramic/kind": "maintenance"})

@@ -1,21 +1,29 @@
 import dagster as dg
 
+from ceramic_pipeline.defs.failures import fail_fast_unless_transient
 from ceramic_pipeline.defs.partitions import documents
 from ceramic_pipeline.defs.policies import SINGLE_RUN
 from ceramic_pipeline.resources import InboxResource, PostgresResource
-from ceramic_pipeline.steps.documents import chunk_into_table, register_documents
-from ceramic_pipeline.storage.documents import documents_for_keys
+from ceramic_pipeline.steps.documents import chunk_documents, register_documents
+from ceramic_pipeline.storage.documents import documents_to_process
 
 
 @dg.asset(partitions_def=documents, backfill_policy=SINGLE_RUN, group_name="documents", kinds={"docling", "postgres"})
 def docling_documents(context: dg.AssetExecutionContext, inbox: InboxResource, postgres: PostgresResource) -> dg.MaterializeResult:
-    """Inbox files loaded and validated as DoclingDocuments, registered in `documents`."""
-    with postgres.connect() as conn:
-        registered = register_documents(conn, inbox.folder(), list(context.partition_keys))
+    """Inbox files loaded and validated as DoclingDocuments, registered in `documents`.
+
+    A document whose content is already ingested is skipped (not even loaded); one that cannot be
+    loaded is recorded as failed with its reason, and the run goes on with the others.
+    """
+    with fail_fast_unless_transient(), postgres.connect() as conn:
+        report = register_documents(conn, inbox.folder(), list(context.partition_keys))
     return dg.MaterializeResult(
         metadata={
-            "documents_in_run": len(registered),
-            "document_ids": dg.MetadataValue.json([d.document_id for d in registered][:100]),
+            "documents_in_run": len(context.partition_keys),
+            "registered": len(report.registered),
+            "unchanged": len(report.unchanged),
+            "failed": len(report.failures),
+            "failures": dg.MetadataValue.json(report.failures),
         }
     )
 
@@ -23,14 +31,16 @@ def docling_documents(context: dg.AssetExecutionContext, inbox: InboxResource, p
 @dg.asset(deps=[docling_documents], partitions_def=documents, backfill_policy=SINGLE_RUN, group_name="documents", kinds={"pandas", "postgres"})
 def docling_chunks(context: dg.AssetExecutionContext, inbox: InboxResource, postgres: PostgresResource) -> dg.MaterializeResult:
     """Deterministic docling-core chunks (a pandas DataFrame per document), stored in `chunks`."""
-    with postgres.connect() as conn:
-        frames = [chunk_into_table(conn, doc, inbox.chunker_config()) for doc in documents_for_keys(conn, list(context.partition_keys))]
-    preview = frames[0].drop(columns=["text"]).head(20) if frames else None
+    with fail_fast_unless_transient(), postgres.connect() as conn:
+        report = chunk_documents(conn, documents_to_process(conn, list(context.partition_keys)), inbox.chunker_config())
+    preview = report.preview.drop(columns=["text"]).head(20) if report.preview is not None else None
     return dg.MaterializeResult(
         metadata={
-            "documents_in_run": len(frames),
-            "chunks": sum(len(f) for f in frames),
-            "bytes": int(sum(f["byte_length"].sum() for f in frames)),
+            "documents_chunked": report.documents,
+            "chunks": report.chunks,
+            "bytes": report.bytes,
+            "failed": len(report.failures),
+            "failures": dg.MetadataValue.json(report.failures),
             "preview": dg.MetadataValue.md(preview.to_markdown(index=False) if preview is not None else ""),
         }
     )

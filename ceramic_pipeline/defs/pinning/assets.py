@@ -1,12 +1,13 @@
 import dagster as dg
 
 from ceramic_pipeline.defs.documents.assets import docling_chunks
+from ceramic_pipeline.defs.failures import fail_fast_unless_transient
 from ceramic_pipeline.defs.observability import push_metrics
 from ceramic_pipeline.defs.partitions import documents
 from ceramic_pipeline.defs.policies import NETWORK_RETRY, SINGLE_RUN
 from ceramic_pipeline.resources import PinningResource, PostgresResource
-from ceramic_pipeline.steps.pins import pin_large_chunks, unverifiable_pins
-from ceramic_pipeline.storage.documents import documents_for_keys
+from ceramic_pipeline.steps.pins import pin_documents
+from ceramic_pipeline.storage.documents import documents_to_process
 
 CIDS_RECOMPUTE = dg.AssetCheckSpec(
     "pinned_cids_recompute", asset="pinned_chunks",
@@ -20,22 +21,21 @@ CIDS_RECOMPUTE = dg.AssetCheckSpec(
 )
 def pinned_chunks(context: dg.AssetExecutionContext, postgres: PostgresResource, pinning: PinningResource) -> dg.MaterializeResult:
     """Chunks of PIN_THRESHOLD_BYTES or more, pinned to IPFS; the CID is computed locally and checked."""
-    service = pinning.service()
-    totals = {"pinned": 0, "already_pinned": 0, "inline": 0}
-    mismatches: list[str] = []
     try:
-        with postgres.connect() as conn:
-            for doc in documents_for_keys(conn, list(context.partition_keys)):
-                report = pin_large_chunks(conn, service, doc.document_id, pinning.threshold_bytes)
-                for name in totals:
-                    totals[name] += getattr(report, name)
-                mismatches += unverifiable_pins(conn, doc.document_id)
+        with fail_fast_unless_transient(), postgres.connect() as conn:
+            service = pinning.service()
+            report = pin_documents(conn, service, documents_to_process(conn, list(context.partition_keys)), pinning.threshold_bytes)
     finally:
         push_metrics(context)  # pin failures count even when the step fails
+    totals = report.totals
     return dg.MaterializeResult(
-        metadata={**totals, "service": service.name, "threshold_bytes": pinning.threshold_bytes},
+        metadata={
+            "pinned": totals.pinned, "already_pinned": totals.already_pinned, "inline": totals.inline,
+            "service": service.name, "threshold_bytes": pinning.threshold_bytes,
+            "failed": len(report.failures), "failures": dg.MetadataValue.json(report.failures),
+        },
         check_results=[
-            dg.AssetCheckResult(check_name=CIDS_RECOMPUTE.name, passed=not mismatches,
-                                metadata={"mismatches": dg.MetadataValue.json(mismatches[:50])})
+            dg.AssetCheckResult(check_name=CIDS_RECOMPUTE.name, passed=not report.mismatches,
+                                metadata={"mismatches": dg.MetadataValue.json(report.mismatches[:50])})
         ],
     )

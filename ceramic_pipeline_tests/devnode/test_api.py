@@ -6,8 +6,8 @@ import base64
 
 import httpx
 
-from ceramic_pipeline.ceramic.devnode import running_devnode
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline.devnode import running_devnode
+from ceramic_pipeline_tests.devnode import builders as b
 
 
 def test_liveness_version_network(api):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ceramic_pipeline.ceramic.client import CeramicClient, EventRejected
 from ceramic_pipeline.ceramic.retry import RetryPolicy
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline_tests.devnode import builders as b
 
 
 def test_parallel_streams_survive_errors_and_dropped_connections(node):

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline.ceramic import events
+from ceramic_pipeline.devnode import ingest
+
+from ceramic_pipeline_tests.devnode import builders as b
 
 MODEL, MODEL_ID = b.model(b.definition("Notes", {"type": "list"}))
 INIT, STREAM = b.list_instance(MODEL_ID, {"title": "hello"})
@@ -109,3 +115,60 @@ def test_prev_from_another_stream_counts_as_missing(api, model_posted):
 def test_schema_is_not_checked_at_post_time(api, model_posted):
     invalid, _ = b.list_instance(MODEL_ID, {"title": 42, "extra": True}, unique=b"\x03" * 12)
     assert api.post("/events", json=b.body(invalid)).status_code == 204
+
+
+def test_data_event_whose_init_is_a_data_event(api, model_posted):
+    for event in (INIT, FIRST):
+        assert api.post("/events", json=b.body(event)).status_code == 204
+    misplaced = b.data_event(b.ALICE, init=FIRST.cid, prev=FIRST.cid, patch=[{"op": "add", "path": "/n", "value": 1}])
+    reject(api, misplaced.car, PARSE + "init event payload is not well formed")
+
+
+# --- the SDK's block size limit (@ceramic-sdk/events utils.ts MAX_BLOCK_SIZE) -----------------
+
+SDK_UTILS = Path(__file__).resolve().parents[1] / "conformance" / "node_modules" / "@ceramic-sdk" / "events" / "dist" / "utils.js"
+
+
+@pytest.fixture
+def unchecked_client(monkeypatch):
+    """Our own signer refuses oversize blocks (ceramic.events.check_block_size); the node must
+    refuse them from any client, so these tests build events as a client without that check."""
+    monkeypatch.setattr(events, "MAX_BLOCK_SIZE", 10**9)
+
+
+def _update_with_payload_block_of(size: int) -> b.Event:
+    """A data event on INIT whose payload block is exactly ``size`` bytes (a long title)."""
+    def build(length: int) -> b.Event:
+        return b.update(INIT, INIT, [{"op": "replace", "path": "/title", "value": "t" * length}])
+
+    probe = build(size)
+    event = build(size + size - len(probe.blocks[0][1]))
+    assert len(event.blocks[0][1]) == size
+    return event
+
+
+def test_block_size_limit_is_the_sdks():
+    if not SDK_UTILS.exists():
+        pytest.skip("the official SDK is not installed (scripts/setup-test-deps)")
+    found = re.search(r"MAX_BLOCK_SIZE\s*=\s*(\d+)", SDK_UTILS.read_text())
+    assert found and int(found.group(1)) == ingest.MAX_BLOCK_SIZE == 256_000
+
+
+def test_a_block_of_exactly_the_limit_is_accepted(api, model_posted, unchecked_client):
+    assert api.post("/events", json=b.body(INIT)).status_code == 204
+    event = _update_with_payload_block_of(ingest.MAX_BLOCK_SIZE)
+    assert api.post("/events", json=b.body(event)).status_code == 204
+
+
+def test_a_block_one_byte_over_the_limit_is_rejected_with_a_clear_message(api, model_posted, unchecked_client):
+    assert api.post("/events", json=b.body(INIT)).status_code == 204
+    event = _update_with_payload_block_of(ingest.MAX_BLOCK_SIZE + 1)
+    payload_cid = event.blocks[0][0]
+    message = reject(api, event.car, f"Event block {payload_cid} is 256001 bytes, over the maximum block size of 256000 bytes")
+    assert "t" * 100 not in message  # names the block, never echoes its content
+    assert api.get(f"/streams/{STREAM}").status_code == 200  # the stream itself is untouched
+
+
+def test_an_oversize_signed_init_is_rejected(api, model_posted, unchecked_client):
+    big, _ = b.list_instance(MODEL_ID, {"title": "x" * 300_000}, unique=b"\x04" * 12)
+    reject(api, big.car, "Event block ", "over the maximum block size of 256000 bytes")

@@ -8,13 +8,16 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from ceramic_pipeline.ceramic.devnode.runner import DevNode
+from ceramic_pipeline.devnode.aggregator import DEFAULT_CACHE_STREAMS
+from ceramic_pipeline.devnode.runner import DevNode
 
 DESCRIPTION = """\
 Run the devnode: a DEVELOPMENT STAND-IN for ceramic-one, NOT a Ceramic node.
 It serves the ceramic-one HTTP API subset this project uses (under /ceramic) and validates
 events the way ceramic-one does (CAR round-trip, signatures, controller, init and prev
-before storing; model schema and set-relation rules when aggregating stream state).
+before storing; model schema and set-relation rules when aggregating stream state). Like
+the official SDK, it refuses any event block over 256,000 bytes. Each stream's verified
+state is kept in memory as events arrive and rebuilt from the data folder after a restart.
 It does not sync with peers, anchor, or verify time events.
 Production uses a real ceramic-one node (e.g. the 3box/ceramic-one image).
 """
@@ -36,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--network", default="inmemory", help="name reported by GET /ceramic/config/network (default: %(default)s)")
     parser.add_argument(
+        "--state-cache-streams", metavar="N", type=int, default=DEFAULT_CACHE_STREAMS,
+        help="keep the verified state of the N most recently used streams in memory (default: %(default)s;"
+        " 0 recomputes every stream from storage on each request: the slow reference path)",
+    )
+    parser.add_argument(
         "--test-hooks", action="store_true",
         help="enable the test-only /_devnode endpoints (fault injection, per-event aggregation results)",
     )
@@ -49,10 +57,15 @@ def serve(
     network: str = "inmemory",
     test_hooks: bool = False,
     stop: threading.Event | None = None,
+    cache_streams: int = DEFAULT_CACHE_STREAMS,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or until ``stop`` is set)."""
+    if cache_streams < 0:
+        raise SystemExit("devnode: --state-cache-streams must be 0 or more")
     stop = stop or threading.Event()
-    node = DevNode(host=host, port=port, data_dir=data_dir, network=network, test_hooks=test_hooks)
+    node = DevNode(
+        host=host, port=port, data_dir=data_dir, network=network, test_hooks=test_hooks, cache_streams=cache_streams
+    )
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
@@ -67,7 +80,10 @@ def serve(
 
 def run(args: argparse.Namespace) -> int:
     """Serve with options parsed by a parser that ``add_arguments`` filled in."""
-    serve(args.host, args.port, args.data, network=args.network, test_hooks=args.test_hooks)
+    serve(
+        args.host, args.port, args.data, network=args.network, test_hooks=args.test_hooks,
+        cache_streams=args.state_cache_streams,
+    )
     return 0
 
 

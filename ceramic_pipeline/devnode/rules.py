@@ -11,8 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonschema
-from jsonschema.exceptions import SchemaError
+import jsonschema_rs
 
 from ceramic_pipeline.ceramic.identifiers import (
     META_MODEL,
@@ -209,7 +208,13 @@ def _relation_errors(model: ModelDefinition, content: Any) -> list[str]:
 
 
 class SchemaCache:
-    """Compiled JSON-schema validators per model version (compiling is the slow part)."""
+    """Compiled JSON-schema validators per model version (compiling is the slow part).
+
+    Uses ``jsonschema-rs``, the Python binding of the Rust ``jsonschema`` crate that ceramic-one's
+    aggregator validates MIDs with (rust-ceramic ``pipeline/Cargo.toml``): the draft the schema's
+    ``$schema`` names, else 2020-12; ``format`` is an annotation only; remote ``$ref``s are never
+    fetched. It checks a DoclingChunk in ~1 us, against ~230 us for the pure-Python ``jsonschema``.
+    """
 
     def __init__(self) -> None:
         self._validators: dict[bytes, Any] = {}
@@ -217,15 +222,22 @@ class SchemaCache:
     def errors(self, key: bytes, schema: dict[str, Any], content: Any) -> list[str]:
         validator = self._validators.get(key)
         if validator is None:
-            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
             try:
-                cls.check_schema(schema)
-            except SchemaError as exc:
-                return [f"model schema is not a valid JSON schema: {exc.message}"]
-            validator = self._validators[key] = cls(schema)  # formats are annotations only, as in Rust
+                validator = jsonschema_rs.validator_for(schema, offline=True)
+            except jsonschema_rs.ValidationError as exc:  # the schema itself is not valid
+                validator = f"model schema is not a valid JSON schema: {str(exc).splitlines()[0]}"
+            self._validators[key] = validator
+        if isinstance(validator, str):
+            return [validator]
+        try:
+            if validator.is_valid(content):
+                return []
+            failures = list(validator.iter_errors(content))
+        except (ValueError, OverflowError, TypeError) as exc:  # a value the validator cannot take in
+            return [f"content cannot be validated against the model schema: {exc}"]
         messages = []
-        for err in validator.iter_errors(content):
-            where = "/" + "/".join(str(p) for p in err.absolute_path)
+        for err in failures:
+            where = "/" + "/".join(str(p) for p in err.instance_path)
             messages.append(err.message if where == "/" else f"{err.message} at {where}")
         return messages
 

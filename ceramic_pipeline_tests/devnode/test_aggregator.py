@@ -7,8 +7,8 @@ import json
 
 import httpx
 
-from ceramic_pipeline.ceramic.devnode import running_devnode
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline.devnode import running_devnode
+from ceramic_pipeline_tests.devnode import builders as b
 
 SET_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",

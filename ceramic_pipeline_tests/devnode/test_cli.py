@@ -10,8 +10,8 @@ import time
 
 import httpx
 
-from ceramic_pipeline.ceramic.devnode import build_parser
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline.devnode import build_parser
+from ceramic_pipeline_tests.devnode import builders as b
 
 
 def test_help_says_it_is_a_development_stand_in():
@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 def _start(port: int, data_dir) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ceramic_pipeline.ceramic.devnode.cli", "--port", str(port), "--data", str(data_dir)],
+        [sys.executable, "-m", "ceramic_pipeline.devnode.cli", "--port", str(port), "--data", str(data_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     deadline = time.monotonic() + 20

@@ -3,6 +3,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+# The official-SDK vectors live beside the protocol-core tests; the devnode tests post them too.
+from ceramic_pipeline_tests.ceramic.conftest import vectors  # noqa: F401
 
 
 @pytest.fixture

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import uvicorn
 
-from ceramic_pipeline.ceramic.devnode.faults import Faults, FaultState
-from ceramic_pipeline.ceramic.devnode.server import create_app
-from ceramic_pipeline.ceramic.devnode.store import EventStore
+from ceramic_pipeline.devnode.aggregator import DEFAULT_CACHE_STREAMS, Aggregator
+from ceramic_pipeline.devnode.faults import Faults, FaultState
+from ceramic_pipeline.devnode.server import create_app
+from ceramic_pipeline.devnode.store import EventStore
 
 START_TIMEOUT = 10.0
 
@@ -34,13 +35,17 @@ class DevNode:
         network: str = "inmemory",
         faults: Faults | None = None,
         test_hooks: bool = True,
+        cache_streams: int = DEFAULT_CACHE_STREAMS,
     ) -> None:
+        """``cache_streams``: how many streams' states to keep in memory (0: recompute on every request)."""
         self.host = host
         self.port = port
         self.store = EventStore(data_dir)
+        self.aggregator = Aggregator(self.store, cache_streams=cache_streams)
         self.fault_state = FaultState(faults)
         self.app = create_app(
-            self.store, network=network, faults=self.fault_state, test_hooks=test_hooks, go_down=self.go_down_for
+            self.store, network=network, faults=self.fault_state, test_hooks=test_hooks, go_down=self.go_down_for,
+            states=self.aggregator,
         )
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -50,10 +55,6 @@ class DevNode:
     def url(self) -> str:
         """Base URL of the node (the API lives under ``/ceramic``)."""
         return f"http://{self.host}:{self.port}"
-
-    @property
-    def aggregator(self):
-        return self.app.app.state.api.aggregator
 
     @property
     def is_up(self) -> bool:
@@ -79,8 +80,9 @@ class DevNode:
             if self._server is not None:
                 return self
             sock = self._bind()
+            # loop="auto": uvloop when installed (it comes with uvicorn[standard]), else asyncio.
             config = uvicorn.Config(
-                self.app, log_level="warning", lifespan="off", loop="asyncio", timeout_graceful_shutdown=2
+                self.app, log_level="warning", lifespan="off", loop="auto", timeout_graceful_shutdown=2
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"devnode:{self.port}", daemon=True)
@@ -129,9 +131,13 @@ def running_devnode(
     host: str = "127.0.0.1",
     port: int = 0,
     test_hooks: bool = True,
+    cache_streams: int = DEFAULT_CACHE_STREAMS,
 ) -> Iterator[DevNode]:
     """A started devnode on a free loopback port; stopped and closed on exit."""
-    node = DevNode(host=host, port=port, data_dir=data_dir, network=network, faults=faults, test_hooks=test_hooks)
+    node = DevNode(
+        host=host, port=port, data_dir=data_dir, network=network, faults=faults, test_hooks=test_hooks,
+        cache_streams=cache_streams,
+    )
     try:
         yield node.start()
     finally:

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from ceramic_pipeline.ceramic.devnode import Faults, running_devnode
-from ceramic_pipeline_tests.ceramic.devnode import builders as b
+from ceramic_pipeline.devnode import Faults, running_devnode
+from ceramic_pipeline_tests.devnode import builders as b
 
 
 def statuses(api, n: int) -> list[int]:

@@ -2,14 +2,20 @@
 
 ``seq`` plays ceramic-one's ``delivered`` counter: an event is stored only once its ``prev``
 is stored, so ascending ``seq`` is a valid delivery order for the feed and the aggregator.
+
+Durability (a development node's trade-off): WAL journal with ``synchronous=NORMAL``, and
+grouped commits. :meth:`EventStore.insert` writes into an open transaction; the caller
+commits (:meth:`EventStore.commit`) before it acknowledges the events, and the server
+commits once per event-loop turn for all the POSTs handled in it (``server.GroupCommit``).
+A committed event survives the devnode process being killed; a power loss or OS crash can
+lose the last commits (WAL is fsynced at checkpoints, not per commit). Per-commit fsync
+cost ~110 us per event here, against ~17 us batched.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,36 +70,56 @@ class EventStore:
         else:
             Path(data_dir).mkdir(parents=True, exist_ok=True)
             target = str(Path(data_dir) / DB_FILE)
-        # Request handlers run in a thread pool; one connection behind one lock keeps it simple.
+        # One connection behind one lock: the server works on its event-loop thread, tests and
+        # benchmarks may read from theirs. Readers on this connection also see uncommitted inserts.
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self.lock = threading.RLock()
+        self._open = False  # a write transaction is open (inserts not yet committed)
 
     def close(self) -> None:
         with self.lock:
+            if self._open:
+                self.commit()
             self._db.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Hold the lock across check-then-insert so concurrent posts cannot interleave."""
+    def commit(self) -> None:
+        """Make every insert since the last commit durable (see the module docstring for how durable)."""
         with self.lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
+            if self._open:
+                self._open = False
+                self._db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with self.lock:
+            if self._open:
+                self._open = False
                 self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+
+    @property
+    def pending_commit(self) -> bool:
+        return self._open
 
     def get(self, cid: CID) -> StoredEvent | None:
         with self.lock:
             row = self._db.execute(f"SELECT {_COLUMNS} FROM events WHERE cid = ?", (cid.bytes,)).fetchone()
         return _row(row) if row else None
 
-    def insert(self, cid: CID, stream_cid: CID, kind: str, prev: CID | None, car: bytes) -> bool:
-        """Store an event; return False if it was already stored (re-posts are idempotent)."""
+    def contains(self, cid: CID) -> bool:
         with self.lock:
+            return self._db.execute("SELECT 1 FROM events WHERE cid = ?", (cid.bytes,)).fetchone() is not None
+
+    def insert(self, cid: CID, stream_cid: CID, kind: str, prev: CID | None, car: bytes) -> bool:
+        """Store an event in the open write transaction (opened if needed; :meth:`commit` ends it).
+
+        Returns False if it was already stored (re-posts are idempotent).
+        """
+        with self.lock:
+            if not self._open:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._open = True
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO events (cid, stream_cid, kind, prev, car) VALUES (?, ?, ?, ?, ?)",
                 (cid.bytes, stream_cid.bytes, kind, prev.bytes if prev else None, car),
@@ -131,6 +157,7 @@ class EventStore:
             self._db.execute(
                 "INSERT OR IGNORE INTO interests VALUES (?, ?, ?, ?)", (sep, sep_value, controller or "", stream_id or "")
             )
+            self.commit()  # rare; also commits any events already accepted in this loop turn
 
     def interests(self) -> list[dict[str, str]]:
         with self.lock:

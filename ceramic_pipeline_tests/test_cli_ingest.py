@@ -1,0 +1,102 @@
+"""`ceramic-pipeline ingest` over a real PostgreSQL database and a local node on loopback:
+many documents per run, one bad document contained, one-line reasons, exit codes, no content leaks."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ceramic_pipeline.samples import sample_documents_dir
+
+EXE = shutil.which("ceramic-pipeline", path=str(Path(sys.executable).parent))
+MARKER = "S3CRET-MARKER-" + secrets.token_hex(8)  # content of a rejected file: must never be echoed
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, migrated_pg_url: str, node) -> dict[str, str]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PINATA_", "IPFS_", "DOCLING_"))}
+    return {
+        **env,
+        "DAGSTER_HOME": str(home),  # runs are recorded where the scan below can read them
+        "CERAMIC_PIPELINE_DATA": str(tmp_path / "data"),
+        "DATABASE_URL": migrated_pg_url,
+        "CERAMIC_URL": node.url,
+        "AGENT_DID_SEED_BASE64": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
+
+
+def ingest(paths: list[Path], env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
+    result = subprocess.run([EXE, "ingest", *map(str, paths), "--json"], env=env, capture_output=True, text=True, timeout=300)
+    return result, json.loads(result.stdout) if result.stdout.strip() else {}
+
+
+def documents(url: str) -> dict[str, tuple[str, str | None]]:
+    with psycopg.connect(url) as conn:
+        return {d: (s, e) for d, s, e in conn.execute("SELECT document_id, state, error FROM documents")}
+
+
+def test_one_bad_document_is_contained_and_its_reason_is_one_line(tmp_path, cli_env):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(sample_documents_dir(), inbox)
+    (inbox / "broken.json").write_text('{"schema_name": "DoclingDocument", "name": "' + MARKER + '", "texts": 7')
+    (inbox / "not-docling.json").write_text(json.dumps({"schema_name": "DoclingDocument", "name": 1, "body": MARKER}))
+    cli_env["DOCLING_INBOX"] = str(inbox)  # ids relative to the inbox (documents.identity)
+
+    result, summary = ingest([inbox], cli_env)
+
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert summary["documents"] == 5 and summary["documents_ingested"] == 3 and summary["documents_failed"] == 2
+    assert summary["streams_created"] == 13  # the three good documents, in full
+    reasons = dict(line.split(": ", 1) for line in summary["failures"])
+    assert set(reasons) == {"broken.json", "not-docling.json"}
+    assert reasons["broken.json"].startswith("InvalidDocumentError: ") and "is not valid JSON" in reasons["broken.json"]
+    assert "is not a DoclingDocument" in reasons["not-docling.json"]
+    assert all("\n" not in r for r in reasons.values())
+    rows = documents(cli_env["DATABASE_URL"])
+    assert {d for d, (state, _e) in rows.items() if state == "ingested"} == {
+        "glaze-firing-guide.json", "kiln-maintenance-log.json", "studio-safety-notes.json"}
+    assert rows["broken.json"][0] == "failed"
+    # the rejected files' content is in no output and nowhere in Dagster's storage (event log, compute logs)
+    assert MARKER not in result.stdout + result.stderr
+    home = Path(cli_env["DAGSTER_HOME"])
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert MARKER.encode() not in path.read_bytes(), path
+
+    # a second run: nothing to do for the good ones, the failed ones are failed again (same reason)
+    again, summary = ingest([inbox], cli_env)
+    assert again.returncode == 1
+    assert summary["events"] == 0 and summary["streams_unchanged"] == 13 and summary["documents_failed"] == 2
+
+
+def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path, cli_env):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    template = json.loads((sample_documents_dir() / "studio-safety-notes.json").read_text())
+    for n in range(12):
+        template["texts"][0]["text"] = f"Studio safety notes, copy {n}"
+        (inbox / f"notes-{n:02d}.json").write_text(json.dumps(template))
+    cli_env["DOCLING_INBOX"] = str(inbox)
+
+    result, summary = ingest([inbox], cli_env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert summary["documents_ingested"] == 12 and summary["streams_created"] == 48 and summary["events"] == 96
+    runs = subprocess.run([sys.executable, "-c", "import dagster as dg; print(len(dg.DagsterInstance.get().get_run_records()))"],
+                          env=cli_env, capture_output=True, text=True, timeout=120)
+    assert runs.stdout.strip() == "1", runs.stderr[-2000:]  # twelve documents, one run
+
+    again, summary = ingest([inbox], cli_env)
+    assert again.returncode == 0
+    assert summary["events"] == 0 and summary["streams_created"] == 0 and summary["streams_unchanged"] == 48
+    assert summary["documents_ingested"] == 12
