@@ -225,3 +225,13 @@ def test_archival_waits_for_an_open_writer_so_counts_are_exact(migrated_pg_url):
     [result] = results
     assert (result.before, result.after) == ((5, 0), (1, 4))
     assert result.stream_ids == ["kjzl-0", "kjzl-1", "kjzl-2", "kjzl-3"]
+
+
+def test_archive_and_restore_keep_exact_values(conn):
+    odd = row(5, stream_metadata={"content": {"text": "cone\u00000 6", "headings": ["a\u0000b"]}})
+    upsert_streams(conn, [odd])
+    conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    assert archive_older_than(conn, 90).stream_ids == ["kjzl-5"]
+    assert archived_stream(conn, "kjzl-5") == odd  # U+0000 survives the move
+    assert restore_archived(conn, stream_ids=["kjzl-5"]) == ["kjzl-5"]
+    assert get_stream(conn, "kjzl-5") == odd
