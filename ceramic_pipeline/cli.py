@@ -109,6 +109,27 @@ def _publish(_args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.rejected or report.dropped else EXIT_PENDING if report.pending else EXIT_OK
 
 
+def _resync(args: argparse.Namespace) -> int:
+    settings = _checked_settings()
+    import psycopg
+
+    from ceramic_pipeline.commands import ceramic_client
+    from ceramic_pipeline.maintenance.resync import resync_from_ceramic
+    from ceramic_pipeline.storage.embedded import resolve_database_url
+    from ceramic_pipeline.storage.migrations import migrate
+
+    url = resolve_database_url(settings.environ, settings.data_dir)
+    migrate(url)
+    with ceramic_client(settings) as client, psycopg.connect(url) as conn:
+        report = resync_from_ceramic(conn, client, settings.signer(), node_url=client.url, full=args.full)
+    print(f"{'full' if report.full else 'incremental'} re-sync: read {report.events_read} events, "
+          f"{report.streams_touched} streams of ours, adopted {report.adopted}, unchanged {report.unchanged}, "
+          f"failed {len(report.failures)}")
+    for failure in report.failures:
+        print(f"FAILED {failure}")
+    return 1 if report.failures else 0
+
+
 def _health(args: argparse.Namespace) -> int:
     from ceramic_pipeline.health import run_checks
 
@@ -205,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("stream_id")
     verify.set_defaults(func=_stream_verify)
     sub.add_parser("publish", help="post pending outbox events to the Ceramic node").set_defaults(func=_publish)
+    resync = sub.add_parser("resync", help="rebuild ceramic_streams rows for our model and controller from the node's feed")
+    resync.add_argument("--full", action="store_true", help="read the feed from its start, not the stored resume token")
+    resync.set_defaults(func=_resync)
     health = sub.add_parser(
         "health", help="check the Ceramic node, PostgreSQL, the pinning service and the outbox (exit 1 if one is down)"
     )

@@ -55,6 +55,8 @@ class Settings:
     restore_drill_cron: str
     vacuum_cron: str
     maintenance_timezone: str
+    archive_after_days: int  # streams not really changed for this long move to the archive table
+    dagster_run_retention_days: int  # finished Dagster runs older than this are deleted
     environ: Mapping[str, str] = field(repr=False)
 
     @classmethod
@@ -87,8 +89,17 @@ class Settings:
             restore_drill_cron=env.get("RESTORE_DRILL_CRON", "").strip() or "0 4 * * 0",
             vacuum_cron=env.get("VACUUM_CRON", "").strip() or "0 3 * * 0",
             maintenance_timezone=env.get("MAINTENANCE_TIMEZONE", "").strip() or "UTC",
+            archive_after_days=env_int(env, "ARCHIVE_AFTER_DAYS", 90, 1, 36_500),
+            dagster_run_retention_days=env_int(env, "DAGSTER_RUN_RETENTION_DAYS", 30, 1, 36_500),
             environ=env,
         )
+
+    def cron(self, name: str, default: str) -> str:
+        """A maintenance schedule's cron string from ``name`` (UTC), ``default`` when unset or blank.
+
+        Checked where the schedule is built (Dagster's cron parser), which names ``name`` on error.
+        """
+        return self.environ.get(name, "").strip() or default
 
     def signer(self) -> DIDKey:
         """The agent's did:key from the configured seed source; ConfigError names the source."""

@@ -28,6 +28,8 @@ def test_data_dir_follows_dagster_home(tmp_path):
         ({"CERAMIC_URL": "http://node:port"}, "CERAMIC_URL is not a valid URL"),
         ({"CHUNKER": "hybrid"}, "CHUNKER_TOKENIZER_PATH"),
         ({"CHUNKER": "hybrid", "CHUNKER_TOKENIZER_PATH": "/tok"}, "CHUNKER_MAX_TOKENS"),
+        ({"ARCHIVE_AFTER_DAYS": "0"}, "ARCHIVE_AFTER_DAYS must be between 1 and 36500"),
+        ({"DAGSTER_RUN_RETENTION_DAYS": "a month"}, "DAGSTER_RUN_RETENTION_DAYS must be an integer"),
     ],
 )
 def test_bad_values_are_one_line_errors_naming_the_variable(env, message):
@@ -50,3 +52,12 @@ def test_backup_settings_default_under_the_data_dir_and_parse(tmp_path):
     assert (s.backup_dir, s.backup_retention_count) == (tmp_path / "elsewhere", 30)
     with pytest.raises(ConfigError, match="BACKUP_RETENTION_COUNT must be between 1 and"):
         Settings.from_env({"BACKUP_RETENTION_COUNT": "0"})
+
+
+def test_maintenance_defaults_and_overrides():
+    s = Settings.from_env({})
+    assert (s.archive_after_days, s.dagster_run_retention_days) == (90, 30)
+    assert s.cron("ARCHIVE_CRON", "30 3 * * *") == "30 3 * * *"
+    s = Settings.from_env({"ARCHIVE_AFTER_DAYS": "180", "DAGSTER_RUN_RETENTION_DAYS": "7", "ARCHIVE_CRON": " 0 2 * * * "})
+    assert (s.archive_after_days, s.dagster_run_retention_days) == (180, 7)
+    assert s.cron("ARCHIVE_CRON", "30 3 * * *") == "0 2 * * *"

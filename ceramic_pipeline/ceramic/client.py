@@ -188,6 +188,11 @@ class CeramicClient:
         body = self._request("GET", "/feed/events", params=params).json()
         return body["events"], body["resumeToken"]
 
+    def feed_cars(self, resume_at: str | None = None, limit: int = 1000) -> tuple[list[tuple[str, bytes]], str]:
+        """One page of the node's event feed with data: ([(event CID, CAR bytes)], next resume token)."""
+        events, token = self.feed(resume_at, limit=limit, include_data="full")
+        return [(e["id"], _decode_u(e["data"])) for e in events], token
+
     def register_interest(self, model_id: str) -> None:
         self._request("POST", "/interests", json={"sep": "model", "sepValue": model_id})
 

@@ -25,6 +25,7 @@ from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
 class StreamsReport:
     changes: Counter = field(default_factory=Counter)  # created / updated / removed / unchanged
     events: int = 0
+    restored: int = 0  # rows brought back from ceramic_streams_archive
     errors: list[ChunkError] = field(default_factory=list)  # chunks not written (nothing signed or recorded)
     publish: PublishReport = field(default_factory=PublishReport)
     sign_seconds: float = 0.0  # plan, sign and record in the outbox
@@ -62,6 +63,8 @@ def record_document_streams(
     """
     report = StreamsReport()
     chunks = chunk_store.chunks_for_document(conn, document_id)
+    # An archived stream continues its chain: bring its row back before planning.
+    report.restored = len(streams.restore_archived(conn, document_id=document_id))
     existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
     pins = {c.chunk_index: c.ipfs_pins for c in chunks}
     unknown = [c.chunk_index for c in chunks if c.chunk_index not in existing]
@@ -94,6 +97,7 @@ def write_document_streams(
                 report = record_document_streams(conn, signer, model, document_id, client)
                 total.changes.update(report.changes)
                 total.events += report.events
+                total.restored += report.restored
                 total.errors += report.errors
                 total.adopted += report.adopted
                 total.adopt_failures += report.adopt_failures

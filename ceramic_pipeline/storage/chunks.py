@@ -108,3 +108,11 @@ def set_pins(conn: psycopg.Connection, document_id: str, chunk_index: int, text_
     ).rowcount
     if updated != 1:
         raise LookupError(f"no chunk {document_id}#{chunk_index} to record pins for")
+
+
+def chunk_pins(conn: psycopg.Connection, document_id: str, chunk_index: int) -> tuple[str, list[dict[str, Any]]] | None:
+    """(text_sha256, ipfs_pins) of one chunk, or None when it is not stored."""
+    row = conn.execute(
+        "SELECT text_sha256, ipfs_pins FROM chunks WHERE document_id = %s AND chunk_index = %s", (document_id, chunk_index)
+    ).fetchone()
+    return (row[0], row[1]) if row else None

@@ -235,6 +235,78 @@ LEFT JOIN ceramic_streams s
        ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index;
 """
 
+# Archival: streams not really changed for ARCHIVE_AFTER_DAYS move here (storage.streams.
+# archive_older_than) and come back when their document is ingested again (restore_archived).
+# Same columns as ceramic_streams (exact_values included); ``status`` keeps what the stream
+# was ('active'/'removed', or 'archived' for rows the old in-place archival flagged) and
+# ``archived_at`` says when it moved.
+# The JSONB columns use lz4 when the server was built with it (PostgreSQL >= 14); otherwise they
+# keep the default, pglz. Detected at run time, so the migration's SQL (and checksum) is fixed.
+_STREAMS_ARCHIVE = f"""
+CREATE TABLE ceramic_streams_archive (
+    stream_id        text PRIMARY KEY,
+    latest_cid       text NOT NULL,
+    version          integer NOT NULL CHECK (version >= 1),
+    signer_did       text NOT NULL,
+    model_id         text NOT NULL,
+    document_id      text NOT NULL,
+    chunk_index      integer NOT NULL CHECK (chunk_index >= 0),
+    content_sha256   text NOT NULL {_SHA256.format(col="content_sha256")},
+    ipfs_pins        jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(ipfs_pins) = 'array'),
+    stream_metadata  jsonb NOT NULL DEFAULT '{{}}' CHECK (jsonb_typeof(stream_metadata) = 'object'),
+    status           text NOT NULL CHECK (status IN ('active', 'removed', 'archived')),
+    exact_values     json CHECK (exact_values IS NULL OR json_typeof(exact_values) = 'object'),
+    created_at       timestamptz NOT NULL,
+    last_updated     timestamptz NOT NULL,
+    archived_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ceramic_streams_archive_document_id_idx ON ceramic_streams_archive (document_id);
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_settings
+               WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+        EXECUTE 'ALTER TABLE ceramic_streams_archive '
+                'ALTER COLUMN ipfs_pins SET COMPRESSION lz4, '
+                'ALTER COLUMN stream_metadata SET COMPRESSION lz4';
+    END IF;
+END $$;
+
+-- Rows the earlier in-place archival flagged move to the archive too.
+WITH moved AS (DELETE FROM ceramic_streams WHERE status = 'archived' RETURNING *)
+INSERT INTO ceramic_streams_archive
+SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       archived_at
+FROM moved;
+
+-- Every stream, hot or archived: ``archived_at`` is NULL for the hot ones.
+CREATE VIEW ceramic_streams_all AS
+SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       NULL::timestamptz AS archived_at
+FROM ceramic_streams
+UNION ALL
+SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       archived_at
+FROM ceramic_streams_archive;
+"""
+
+# Where resync_from_ceramic stopped reading a node's event feed, per (node, model, controller):
+# the next incremental re-sync resumes there (ceramic-one's ``resumeAt``).
+_FEED_CURSORS = """
+CREATE TABLE ceramic_feed_cursors (
+    node_url       text NOT NULL,
+    model_id       text NOT NULL,
+    controller     text NOT NULL,
+    resume_token   text NOT NULL,
+    events_read    bigint NOT NULL DEFAULT 0 CHECK (events_read >= 0),
+    updated_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (node_url, model_id, controller)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
@@ -243,6 +315,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "exact values of text with U+0000", _EXACT_VALUES),
     Migration(6, "verified tip columns", _VERIFIED_TIP),
     Migration(7, "unchecked init and adopted events", _UNCHECKED_INIT),
+    Migration(8, "streams archive", _STREAMS_ARCHIVE),
+    Migration(9, "feed cursors", _FEED_CURSORS),
 )
 
 _CREATE_HISTORY = """

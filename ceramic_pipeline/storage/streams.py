@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import psycopg
@@ -152,22 +153,125 @@ def mark_removed(conn: psycopg.Connection, stream_ids: Iterable[str]) -> int:
     return cur.rowcount
 
 
+@dataclass(frozen=True, slots=True)
+class ArchiveResult:
+    """What one archival pass moved, with the row counts around it (hot, archive)."""
+
+    stream_ids: list[str]  # sorted
+    before: tuple[int, int]
+    after: tuple[int, int]
+
+
+class ArchiveCountError(RuntimeError):
+    """Rows were lost or duplicated by a move; the transaction is rolled back."""
+
+
+_ROW_COLUMNS = ", ".join(_STORED) + ", created_at, last_updated"
+# A datum copied as-is keeps the hot table's compression (pglz); concatenating builds a new
+# value, which the archive then compresses with its own column method (lz4 where available).
+_RECOMPRESSED = _ROW_COLUMNS.replace("ipfs_pins", "ipfs_pins || '[]'::jsonb").replace(
+    "stream_metadata", "stream_metadata || '{}'::jsonb"
+)
+# Writers of ceramic_streams wait (readers do not), so the counts below are exact. The archive
+# is not locked: its only other writer, restore_archived, also inserts into ceramic_streams, so
+# it waits here too, and locking one table only cannot deadlock with a writer holding the other.
+_LOCK_HOT = "LOCK TABLE ceramic_streams IN SHARE ROW EXCLUSIVE MODE"
+
+
+def _counts(conn: psycopg.Connection) -> tuple[int, int]:
+    return conn.execute(
+        "SELECT (SELECT count(*) FROM ceramic_streams), (SELECT count(*) FROM ceramic_streams_archive)"
+    ).fetchone()
+
+
 def archive_older_than(
-    conn: psycopg.Connection, days: float, statuses: Sequence[str] = ("active", "removed")
-) -> list[str]:
-    """Archive streams in ``statuses`` not updated for ``days`` days; returns their ids."""
+    conn: psycopg.Connection,
+    days: float,
+    statuses: Sequence[str] = ("active", "removed"),
+    *,
+    now: datetime | None = None,
+) -> ArchiveResult:
+    """Move streams in ``statuses`` whose ``last_updated`` (last real change) is more than
+    ``days`` days before ``now`` (default: the server's now()) to ``ceramic_streams_archive``.
+
+    One transaction (a savepoint when the caller has one open): writers of ceramic_streams wait
+    (readers go on), the rows are deleted and inserted in one statement, and the counts must
+    satisfy hot + archive before == hot + archive after with exactly the moved rows gone from
+    the hot table, else :class:`ArchiveCountError` rolls it back. Raises ValueError for a
+    negative ``days`` or a status other than active/removed.
+    """
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
     unknown = set(statuses) - {"active", "removed"}
     if unknown:
         raise ValueError(f"only active or removed streams can be archived, got {sorted(unknown)}")
-    rows = conn.execute(
-        "UPDATE ceramic_streams SET status = 'archived', archived_at = now(), last_updated = now() "
-        "WHERE status = ANY(%s) AND last_updated < now() - make_interval(secs => %s) "
-        "RETURNING stream_id",
-        (list(statuses), days * 86_400),
-    )
+    with conn.transaction():
+        conn.execute(_LOCK_HOT)
+        before = _counts(conn)
+        rows = conn.execute(
+            f"""
+            WITH moved AS (
+                DELETE FROM ceramic_streams
+                WHERE status = ANY(%(statuses)s)
+                  AND last_updated < coalesce(%(now)s::timestamptz, now()) - make_interval(secs => %(secs)s)
+                RETURNING {_ROW_COLUMNS}
+            )
+            INSERT INTO ceramic_streams_archive ({_ROW_COLUMNS}, archived_at)
+            SELECT {_RECOMPRESSED}, coalesce(%(now)s::timestamptz, now()) FROM moved
+            RETURNING stream_id
+            """,
+            {"statuses": list(statuses), "now": now, "secs": days * 86_400},
+        ).fetchall()
+        after = _counts(conn)
+        moved = len(rows)
+        if sum(before) != sum(after) or before[0] - moved != after[0] or before[1] + moved != after[1]:
+            raise ArchiveCountError(
+                f"archival would change row counts: hot+archive {before} before, {after} after, {moved} moved"
+            )
+    return ArchiveResult(sorted(sid for (sid,) in rows), before, after)
+
+
+def restore_archived(
+    conn: psycopg.Connection, *, document_id: str | None = None, stream_ids: Iterable[str] | None = None
+) -> list[str]:
+    """Move a document's (or the given streams') archived rows back into ``ceramic_streams``.
+
+    Called before the writer plans a document, so an archived stream continues its chain (its
+    tip and version come back) instead of forking a second stream. The row is as it was, except
+    ``last_updated = now()``: the document is being worked on again, so the archival clock
+    restarts for all its streams together. A hot row already holding the stream (e.g. written
+    by a re-sync) wins unless the archived one has the higher version. Returns the restored
+    stream ids, sorted. Raises ValueError unless exactly one selector is given.
+    """
+    if (document_id is None) == (stream_ids is None):
+        raise ValueError("give exactly one of document_id or stream_ids")
+    if document_id is not None:
+        where, param = "document_id = %s", document_id
+    else:
+        where, param = "stream_id = ANY(%s)", list(stream_ids)
+    columns = ", ".join(_STORED) + ", created_at"
+    with conn.transaction():
+        rows = conn.execute(
+            f"""
+            WITH back AS (DELETE FROM ceramic_streams_archive WHERE {where} RETURNING *)
+            INSERT INTO ceramic_streams ({columns}, last_updated, archived_at)
+            SELECT {columns}, now(), CASE WHEN status = 'archived' THEN archived_at END FROM back
+            ON CONFLICT (stream_id) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)}, last_updated = now(),
+                archived_at = EXCLUDED.archived_at
+            WHERE ceramic_streams.version < EXCLUDED.version
+            RETURNING stream_id
+            """,
+            (param,),
+        ).fetchall()
     return sorted(sid for (sid,) in rows)
+
+
+def archived_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
+    row = conn.execute(
+        f"SELECT {', '.join(_STORED)} FROM ceramic_streams_archive WHERE stream_id = %s", (stream_id,)
+    ).fetchone()
+    return _row(row) if row else None
 
 
 def _check_pins(stream_id: str, pins: Any) -> None:

@@ -1,7 +1,7 @@
-"""README command 1 as a user runs it: `dagster dev` with an empty DAGSTER_HOME and nothing else
-configured. The sensor (inside Dagster's gRPC code server) starts the embedded PostgreSQL, finds
-the three sample documents and launches their runs, which start the embedded Ceramic node and
-must all succeed."""
+"""README command 1 as a user runs it: `dagster dev` with a DAGSTER_HOME holding only the link to
+the repository's dagster.yaml, and nothing else configured. The sensor (inside Dagster's gRPC
+code server) starts the embedded PostgreSQL, finds the three sample documents and launches
+their runs, which start the embedded Ceramic node and must all succeed."""
 
 from __future__ import annotations
 
@@ -24,12 +24,16 @@ CONFIG_PREFIXES = ("IPFS_", "PINATA_", "CERAMIC_", "DAGSTER_", "DATABASE_URL", "
 def test_dagster_dev_on_the_embedded_default(tmp_path):
     home = tmp_path / "dagster"
     home.mkdir()
+    (home / "dagster.yaml").symlink_to(REPO_ROOT / "dagster.yaml")  # README command 1's `ln -sf`
     data = home / "ceramic-pipeline"
     env = {k: v for k, v in os.environ.items() if not k.startswith(CONFIG_PREFIXES)}
     env["DAGSTER_HOME"] = str(home)
     dev = DagsterDev(REPO_ROOT, env, tmp_path / "dagster-dev.log")
     try:
         dev.wait_until_up()
+        queue = dev.graphql("{ instance { runQueueConfig { maxConcurrentRuns tagConcurrencyLimitsYaml } } }")
+        assert queue["instance"]["runQueueConfig"]["maxConcurrentRuns"] == 10  # the repository's dagster.yaml
+        assert "ceramic/kind" in queue["instance"]["runQueueConfig"]["tagConcurrencyLimitsYaml"]
         sensor_runs = wait_for(
             "the three sample runs",
             lambda: (found := finished(dev, tags=[{"key": "dagster/sensor_name", "value": "new_documents_sensor"}]))

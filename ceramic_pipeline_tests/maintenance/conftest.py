@@ -23,3 +23,6 @@ def migrated_pg_url_factory(pg_url_factory: Callable[[], str]) -> Callable[[], s
         migrate(url)
         return url
     return make
+
+# The write-path fixtures (signer, connect, conn, client, requests) over the real devnode and PostgreSQL.
+from ceramic_pipeline_tests.writer.conftest import client, conn, connect, requests, signer  # noqa: F401

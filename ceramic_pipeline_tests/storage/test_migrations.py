@@ -5,7 +5,8 @@ import pytest
 
 from ceramic_pipeline.storage.migrations import MIGRATIONS, Migration, MigrationError, _migrate, applied_versions, migrate
 
-EXPECTED_TABLES = {"documents", "chunks", "ceramic_models", "ceramic_events", "ceramic_streams", "schema_migrations"}
+EXPECTED_TABLES = {"documents", "chunks", "ceramic_models", "ceramic_events", "ceramic_streams", "ceramic_streams_archive",
+                   "ceramic_feed_cursors", "schema_migrations"}
 
 
 def _tables(url: str) -> set[str]:
@@ -22,6 +23,7 @@ def test_migrate_twice_applies_once(pg_url):
     with psycopg.connect(pg_url) as conn:
         assert applied_versions(conn) == latest
         assert conn.execute("SELECT count(*) FROM chunks_with_ceramic").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM ceramic_streams_all").fetchone()[0] == 0
 
 
 def test_concurrent_migrations_from_two_threads(pg_url):

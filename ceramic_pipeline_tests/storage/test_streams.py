@@ -1,11 +1,12 @@
 import hashlib
+from datetime import timedelta
 
 import psycopg
 import pytest
 
 from ceramic_pipeline.storage.streams import (
-    StreamRow, StreamTip, archive_older_than, get_stream, mark_removed, stream_tips,
-    streams_for_document, streams_pinning, upsert_streams,
+    COLUMNS, ArchiveCountError, StreamRow, StreamTip, archive_older_than, archived_stream, get_stream, mark_removed,
+    restore_archived, stream_tips, streams_for_document, streams_pinning, upsert_streams,
 )
 
 SIGNER = "did:key:z6MkTestSigner"
@@ -91,19 +92,90 @@ def test_lookup_by_document_and_removal(conn):
     assert get_stream(conn, "kjzl-1").status == "active"
 
 
-def test_archival_selects_only_rows_older_than_cutoff(conn):
+def test_archival_moves_only_rows_older_than_cutoff(conn):
     upsert_streams(conn, [row(i) for i in range(4)])
     mark_removed(conn, ["kjzl-3"])
     conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '91 days' WHERE stream_id IN ('kjzl-0', 'kjzl-3')")
     conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '89 days' WHERE stream_id = 'kjzl-1'")
-    assert archive_older_than(conn, 90) == ["kjzl-0", "kjzl-3"]
-    assert archive_older_than(conn, 90) == []  # already archived
-    statuses = dict(conn.execute("SELECT stream_id, status FROM ceramic_streams").fetchall())
-    assert statuses == {"kjzl-0": "archived", "kjzl-1": "active", "kjzl-2": "active", "kjzl-3": "archived"}
-    assert conn.execute(
-        "SELECT count(*) FROM ceramic_streams WHERE archived_at IS NOT NULL").fetchone()[0] == 2
+    before = {r[0]: r for r in conn.execute("SELECT * FROM ceramic_streams_all").fetchall()}
+    result = archive_older_than(conn, 90)
+    assert result.stream_ids == ["kjzl-0", "kjzl-3"]
+    assert (result.before, result.after) == ((4, 0), (2, 2))
+    assert archive_older_than(conn, 90).stream_ids == []  # already archived
+    hot = dict(conn.execute("SELECT stream_id, status FROM ceramic_streams").fetchall())
+    assert hot == {"kjzl-1": "active", "kjzl-2": "active"}
+    archived = dict(conn.execute("SELECT stream_id, status FROM ceramic_streams_archive").fetchall())
+    assert archived == {"kjzl-0": "active", "kjzl-3": "removed"}  # the status it had
+    # Nothing lost or changed: the view shows every row as it was, archived ones with archived_at.
+    after = {r[0]: r for r in conn.execute("SELECT * FROM ceramic_streams_all").fetchall()}
+    assert {k: v[:-1] for k, v in after.items()} == {k: v[:-1] for k, v in before.items()}
+    assert {k for k, v in after.items() if v[-1] is not None} == {"kjzl-0", "kjzl-3"}
+    assert archived_stream(conn, "kjzl-0") == get_stream_before(before, "kjzl-0")
+    assert get_stream(conn, "kjzl-0") is None
     with pytest.raises(ValueError):
         archive_older_than(conn, -1)
+    with pytest.raises(ValueError):
+        archive_older_than(conn, 1, statuses=("archived",))
+
+
+def get_stream_before(rows: dict, stream_id: str) -> StreamRow:
+    return StreamRow(*rows[stream_id][:len(COLUMNS)])
+
+
+def test_archival_time_is_the_callers_clock(conn):
+    upsert_streams(conn, [row(i) for i in range(3)])
+    conn.commit()
+    now = conn.execute("SELECT now()").fetchone()[0]
+    assert archive_older_than(conn, 90, now=now + timedelta(days=89)).stream_ids == []
+    moved = archive_older_than(conn, 90, now=now + timedelta(days=91))
+    assert moved.stream_ids == ["kjzl-0", "kjzl-1", "kjzl-2"]
+    stamps = conn.execute("SELECT DISTINCT archived_at FROM ceramic_streams_archive").fetchall()
+    assert stamps == [(now + timedelta(days=91),)]
+
+
+def test_restore_brings_a_documents_rows_back_as_they_were(conn):
+    upsert_streams(conn, [row(i) for i in range(3)] + [row(100)])
+    conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    original = {r.stream_id: r for r in streams_for_document(conn, "doc-0")}
+    assert len(archive_older_than(conn, 90).stream_ids) == 4
+    assert streams_for_document(conn, "doc-0") == []
+    assert restore_archived(conn, document_id="doc-0") == ["kjzl-0", "kjzl-1", "kjzl-2"]
+    assert {r.stream_id: r for r in streams_for_document(conn, "doc-0")} == original
+    fresh = conn.execute("SELECT bool_and(last_updated > now() - interval '1 minute') FROM ceramic_streams").fetchone()[0]
+    assert fresh  # the archival clock restarts
+    assert conn.execute("SELECT stream_id FROM ceramic_streams_archive").fetchall() == [("kjzl-100",)]
+    assert restore_archived(conn, document_id="doc-0") == []
+    assert restore_archived(conn, stream_ids=["kjzl-100"]) == ["kjzl-100"]
+    with pytest.raises(ValueError):
+        restore_archived(conn)
+
+
+def test_restore_keeps_the_newer_of_hot_and_archived(conn):
+    upsert_streams(conn, [row(1, version=2), row(2, version=2)])
+    conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    archive_older_than(conn, 90)
+    upsert_streams(conn, [row(1, version=3), row(2, version=1)])  # e.g. re-synced from the node
+    assert restore_archived(conn, document_id="doc-0") == ["kjzl-2"]
+    assert {r.stream_id: r.version for r in streams_for_document(conn, "doc-0")} == {"kjzl-1": 3, "kjzl-2": 2}
+    assert conn.execute("SELECT count(*) FROM ceramic_streams_archive").fetchone()[0] == 0
+
+
+def test_archive_json_columns_use_lz4_when_the_server_has_it(conn):
+    has_lz4 = conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY(enumvals))"
+    ).fetchone()[0]
+    methods = dict(conn.execute(
+        "SELECT attname, attcompression FROM pg_attribute "
+        "WHERE attrelid = 'ceramic_streams_archive'::regclass AND attname IN ('ipfs_pins', 'stream_metadata')"
+    ).fetchall())
+    assert methods == ({"ipfs_pins": "l", "stream_metadata": "l"} if has_lz4 else {"ipfs_pins": "", "stream_metadata": ""})
+    if has_lz4:  # a value large enough to be compressed really is lz4
+        big = {"content": {"text": "glaze " * 2000}}
+        upsert_streams(conn, [row(7, stream_metadata=big)])
+        conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+        archive_older_than(conn, 90)
+        assert conn.execute(
+            "SELECT pg_column_compression(stream_metadata) FROM ceramic_streams_archive").fetchone() == ("lz4",)
 
 
 def test_archival_query_uses_status_index(conn):
@@ -115,3 +187,51 @@ def test_archival_query_uses_status_index(conn):
         "AND last_updated < now() - interval '90 days'"
     ).fetchall()
     assert "ceramic_streams_status_last_updated_idx" in "\n".join(p for (p,) in plan)
+
+
+def test_archival_rolls_back_when_counts_do_not_add_up(conn):
+    upsert_streams(conn, [row(i) for i in range(3)])
+    conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    conn.commit()
+    # A rogue trigger drops every archived row: the move would lose data, so it must not happen.
+    conn.execute("""
+        CREATE FUNCTION lose_rows() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN DELETE FROM ceramic_streams_archive WHERE stream_id = NEW.stream_id; RETURN NULL; END $$;
+        CREATE TRIGGER lose_rows AFTER INSERT ON ceramic_streams_archive FOR EACH ROW EXECUTE FUNCTION lose_rows();
+    """)
+    conn.commit()
+    with pytest.raises(ArchiveCountError, match="hot\\+archive"):
+        archive_older_than(conn, 90)
+    conn.rollback()
+    assert conn.execute("SELECT count(*) FROM ceramic_streams").fetchone()[0] == 3
+
+
+def test_archival_waits_for_an_open_writer_so_counts_are_exact(migrated_pg_url):
+    import threading
+    import time
+
+    with psycopg.connect(migrated_pg_url) as setup:
+        upsert_streams(setup, [row(i) for i in range(4)])
+        setup.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    results: list = []
+    with psycopg.connect(migrated_pg_url) as writer:
+        upsert_streams(writer, [row(50)])  # an ingest transaction still open
+        archiver = threading.Thread(
+            target=lambda: results.append(archive_older_than(psycopg.connect(migrated_pg_url, autocommit=True), 90)))
+        archiver.start()
+        time.sleep(0.5)
+        assert archiver.is_alive() and results == []  # waiting for the writer
+    archiver.join(10)  # the writer committed on leaving the block
+    [result] = results
+    assert (result.before, result.after) == ((5, 0), (1, 4))
+    assert result.stream_ids == ["kjzl-0", "kjzl-1", "kjzl-2", "kjzl-3"]
+
+
+def test_archive_and_restore_keep_exact_values(conn):
+    odd = row(5, stream_metadata={"content": {"text": "cone\u00000 6", "headings": ["a\u0000b"]}})
+    upsert_streams(conn, [odd])
+    conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '100 days'")
+    assert archive_older_than(conn, 90).stream_ids == ["kjzl-5"]
+    assert archived_stream(conn, "kjzl-5") == odd  # U+0000 survives the move
+    assert restore_archived(conn, stream_ids=["kjzl-5"]) == ["kjzl-5"]
+    assert get_stream(conn, "kjzl-5") == odd

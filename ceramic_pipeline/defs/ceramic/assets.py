@@ -69,7 +69,7 @@ def ceramic_streams(
     missing = {d: idx for d, idx in unpublished.items() if idx}
     return dg.MaterializeResult(
         metadata={
-            **counts, "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),
+            **counts, "restored_from_archive": report.restored, "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),
             "documents_in_run": len(context.partition_keys), "documents_written": len(document_ids) - len(report.failures),
             "failed": len(report.failures), "failures": dg.MetadataValue.json(report.failures),
             "sign_seconds": round(report.sign_seconds, 3), "publish_seconds": round(report.publish_seconds, 3),
