@@ -51,9 +51,6 @@ class Settings:
     # MAINTENANCE_TIMEZONE says otherwise, and are validated where the schedules are built.
     backup_dir: Path
     backup_retention_count: int
-    backup_cron: str
-    restore_drill_cron: str
-    vacuum_cron: str
     maintenance_timezone: str
     archive_after_days: int  # streams not really changed for this long move to the archive table
     dagster_run_retention_days: int  # finished Dagster runs older than this are deleted
@@ -85,9 +82,6 @@ class Settings:
             max_tokens=max_tokens,
             backup_dir=Path(env["BACKUP_DIR"]).expanduser() if env.get("BACKUP_DIR", "").strip() else data_dir / "backups",
             backup_retention_count=env_int(env, "BACKUP_RETENTION_COUNT", 7, 1, 10_000),
-            backup_cron=env.get("BACKUP_CRON", "").strip() or "0 2 * * *",
-            restore_drill_cron=env.get("RESTORE_DRILL_CRON", "").strip() or "0 4 * * 0",
-            vacuum_cron=env.get("VACUUM_CRON", "").strip() or "0 3 * * 0",
             maintenance_timezone=env.get("MAINTENANCE_TIMEZONE", "").strip() or "UTC",
             archive_after_days=env_int(env, "ARCHIVE_AFTER_DAYS", 90, 1, 36_500),
             dagster_run_retention_days=env_int(env, "DAGSTER_RUN_RETENTION_DAYS", 30, 1, 36_500),
@@ -95,7 +89,7 @@ class Settings:
         )
 
     def cron(self, name: str, default: str) -> str:
-        """A maintenance schedule's cron string from ``name`` (UTC), ``default`` when unset or blank.
+        """A maintenance schedule's cron string from ``name``, ``default`` when unset or blank.
 
         Checked where the schedule is built (Dagster's cron parser), which names ``name`` on error.
         """

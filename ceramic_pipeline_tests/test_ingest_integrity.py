@@ -58,7 +58,7 @@ def test_nul_and_control_characters_round_trip_to_the_node_and_stream_show(tmp_p
     env = _env(tmp_path, migrated_pg_url, node.url, inbox)
 
     code, summary = ingest([path], env)
-    assert code == 0, summary
+    assert code == 0, json.dumps(summary)
     assert (summary["documents"], summary["chunks"], summary["streams_created"], summary["failed"]) == (1, len(expected), len(expected), 0)
 
     with psycopg.connect(migrated_pg_url) as conn:

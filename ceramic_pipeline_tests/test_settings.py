@@ -46,8 +46,7 @@ def test_ceramic_url_and_timeout(tmp_path):
 def test_backup_settings_default_under_the_data_dir_and_parse(tmp_path):
     s = Settings.from_env({"CERAMIC_PIPELINE_DATA": str(tmp_path)})
     assert (s.backup_dir, s.backup_retention_count) == (tmp_path / "backups", 7)
-    assert (s.backup_cron, s.restore_drill_cron, s.vacuum_cron, s.maintenance_timezone) == (
-        "0 2 * * *", "0 4 * * 0", "0 3 * * 0", "UTC")
+    assert (s.cron("BACKUP_CRON", "0 2 * * *"), s.maintenance_timezone) == ("0 2 * * *", "UTC")
     s = Settings.from_env({"BACKUP_DIR": str(tmp_path / "elsewhere"), "BACKUP_RETENTION_COUNT": "30"})
     assert (s.backup_dir, s.backup_retention_count) == (tmp_path / "elsewhere", 30)
     with pytest.raises(ConfigError, match="BACKUP_RETENTION_COUNT must be between 1 and"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ceramic_pipeline.storage.streams import COLUMNS, StreamRow
+from ceramic_pipeline.storage.streams import STORED_COLUMNS, StreamRow, stream_row
 
 
 def chunks_without_published_stream(conn: psycopg.Connection, document_id: str, signer_did: str) -> list[int]:
@@ -71,7 +71,7 @@ def streams_to_verify(
     """
     rows = conn.execute(
         f"""
-        SELECT {", ".join(f"s.{c}" for c in COLUMNS)}, coalesce(e.status = 'published', false)
+        SELECT {", ".join(f"s.{c}" for c in STORED_COLUMNS)}, coalesce(e.status = 'published', false)
         FROM ceramic_streams s LEFT JOIN ceramic_events e ON e.event_cid = s.latest_cid
         WHERE s.document_id = %s AND s.signer_did = %s AND s.status <> 'archived'
           AND (%s OR s.verified_cid IS DISTINCT FROM s.latest_cid)
@@ -79,7 +79,7 @@ def streams_to_verify(
         """,
         (document_id, signer_did, full),
     )
-    return [(StreamRow(*r[:-1]), r[-1]) for r in rows]
+    return [(stream_row(r[:-1]), r[-1]) for r in rows]  # exact values merged back (storage/exact.py)
 
 
 def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) -> dict[str, int]:

@@ -57,7 +57,7 @@ COLUMNS = (
     "stream_id", "latest_cid", "version", "signer_did", "model_id", "document_id",
     "chunk_index", "content_sha256", "ipfs_pins", "stream_metadata", "status",
 )
-_STORED = (*COLUMNS, "exact_values")
+STORED_COLUMNS = (*COLUMNS, "exact_values")
 _ARRAY_TYPES = ("text", "text", "int4", "text", "text", "text", "int4", "text", "jsonb", "jsonb", "text", "json")
 _CHANGING = ("latest_cid", "version", "content_sha256", "ipfs_pins", "stream_metadata", "status", "exact_values")
 
@@ -79,12 +79,12 @@ WHERE ceramic_streams.version <= EXCLUDED.version   -- never move a tip backward
 """
 
 _UPSERT_UNNEST = f"""
-INSERT INTO ceramic_streams ({", ".join(_STORED)}, archived_at)
+INSERT INTO ceramic_streams ({", ".join(STORED_COLUMNS)}, archived_at)
 SELECT u.*, CASE WHEN u.status = 'archived' THEN now() END
-FROM unnest({unnest_placeholders(_ARRAY_TYPES)}) AS u({", ".join(_STORED)})
+FROM unnest({unnest_placeholders(_ARRAY_TYPES)}) AS u({", ".join(STORED_COLUMNS)})
 {ON_CONFLICT}
 """
-_SELECT = f"SELECT {', '.join(_STORED)} FROM ceramic_streams"
+_SELECT = f"SELECT {', '.join(STORED_COLUMNS)} FROM ceramic_streams"
 
 
 def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
@@ -111,15 +111,15 @@ def upsert_streams(conn: psycopg.Connection, rows: Iterable[StreamRow]) -> int:
 
 def get_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
     row = conn.execute(f"{_SELECT} WHERE stream_id = %s", (stream_id,)).fetchone()
-    return _row(row) if row else None
+    return stream_row(row) if row else None
 
 
 def streams_for_document(conn: psycopg.Connection, document_id: str) -> list[StreamRow]:
     rows = conn.execute(f"{_SELECT} WHERE document_id = %s ORDER BY chunk_index, signer_did", (document_id,))
-    return [_row(r) for r in rows]
+    return [stream_row(r) for r in rows]
 
 
-def _row(stored: tuple) -> StreamRow:
+def stream_row(stored: tuple) -> StreamRow:
     """A stored row with its exact values merged back (storage.exact)."""
     return StreamRow(**exact.merge(dict(zip(COLUMNS, stored[:-1])), stored[-1]))
 
@@ -166,7 +166,7 @@ class ArchiveCountError(RuntimeError):
     """Rows were lost or duplicated by a move; the transaction is rolled back."""
 
 
-_ROW_COLUMNS = ", ".join(_STORED) + ", created_at, last_updated"
+_ROW_COLUMNS = ", ".join(STORED_COLUMNS) + ", created_at, last_updated"
 # A datum copied as-is keeps the hot table's compression (pglz); concatenating builds a new
 # value, which the archive then compresses with its own column method (lz4 where available).
 _RECOMPRESSED = _ROW_COLUMNS.replace("ipfs_pins", "ipfs_pins || '[]'::jsonb").replace(
@@ -249,7 +249,7 @@ def restore_archived(
         where, param = "document_id = %s", document_id
     else:
         where, param = "stream_id = ANY(%s)", list(stream_ids)
-    columns = ", ".join(_STORED) + ", created_at"
+    columns = ", ".join(STORED_COLUMNS) + ", created_at"
     with conn.transaction():
         rows = conn.execute(
             f"""
@@ -269,9 +269,9 @@ def restore_archived(
 
 def archived_stream(conn: psycopg.Connection, stream_id: str) -> StreamRow | None:
     row = conn.execute(
-        f"SELECT {', '.join(_STORED)} FROM ceramic_streams_archive WHERE stream_id = %s", (stream_id,)
+        f"SELECT {', '.join(STORED_COLUMNS)} FROM ceramic_streams_archive WHERE stream_id = %s", (stream_id,)
     ).fetchone()
-    return _row(row) if row else None
+    return stream_row(row) if row else None
 
 
 def _check_pins(stream_id: str, pins: Any) -> None:

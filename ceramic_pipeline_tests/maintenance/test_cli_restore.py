@@ -19,7 +19,7 @@ def test_restore_cli_restores_refuses_a_non_empty_target_and_a_corrupted_file(mi
 
     done = run(["restore", str(backup.dump_path), "--database-url", target], env)
     assert done.returncode == 0, done.stderr
-    assert f"restored {backup.name}: 6 tables, {243 + len(MIGRATIONS)} rows, matching the manifest" in done.stdout
+    assert f"restored {backup.name}: 8 tables, {243 + len(MIGRATIONS)} rows, matching the manifest" in done.stdout
     assert all_rows(target) == all_rows(migrated_pg_url)
 
     again = run(["restore", str(backup.dump_path), "--database-url", target], env)

@@ -30,7 +30,7 @@ def test_the_drill_passes_on_a_good_backup_and_drops_its_scratch_database(popula
     create_backup(populated, tmp_path, keep=3)
     result = restore_drill(tmp_path, populated)
     assert result.passed, result.reason
-    assert result.report.rows == 243 + len(MIGRATIONS) and result.report.tables == 6
+    assert result.report.rows == 243 + len(MIGRATIONS) and result.report.tables == 8
     assert _scratch_databases(populated) == []
 
 

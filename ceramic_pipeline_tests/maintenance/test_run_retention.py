@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs
-from ceramic_pipeline.maintenance.run_retention import delete_old_runs
+from ceramic_pipeline.defs.maintenance.run_retention import delete_old_runs
 
 
 @dg.op

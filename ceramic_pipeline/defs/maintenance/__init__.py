@@ -3,11 +3,11 @@ archival, Dagster run retention and re-sync from Ceramic."""
 
 import dagster as dg
 
-from ceramic_pipeline.defs.maintenance.archival import archive_streams, archive_streams_schedule
+from ceramic_pipeline.defs.maintenance.archival import archive_streams
 from ceramic_pipeline.defs.maintenance.assets import postgres_backup, restore_drill
 from ceramic_pipeline.defs.maintenance.jobs import backup_database, run_restore_drill, vacuum_reindex_database
-from ceramic_pipeline.defs.maintenance.resync import resync_from_ceramic, resync_from_ceramic_schedule
-from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs, prune_dagster_runs_schedule
+from ceramic_pipeline.defs.maintenance.resync import resync_from_ceramic
+from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs
 from ceramic_pipeline.defs.maintenance.schedules import maintenance_schedules
 from ceramic_pipeline.settings import Settings
 
@@ -19,6 +19,5 @@ def maintenance_definitions(settings: Settings) -> dg.Definitions:
         asset_checks=[restore_drill],
         jobs=[backup_database, run_restore_drill, vacuum_reindex_database, archive_streams, prune_dagster_runs,
               resync_from_ceramic],
-        schedules=[*maintenance_schedules(settings), archive_streams_schedule, prune_dagster_runs_schedule,
-                   resync_from_ceramic_schedule],
+        schedules=maintenance_schedules(settings),
     )

@@ -4,9 +4,8 @@ import time
 
 import dagster as dg
 
-from ceramic_pipeline.defs.policies import MAINTENANCE_TAGS, maintenance_schedule
+from ceramic_pipeline.defs.policies import MAINTENANCE_TAGS
 from ceramic_pipeline.resources import PostgresResource
-from ceramic_pipeline.settings import Settings
 from ceramic_pipeline.storage.streams import archive_older_than
 
 
@@ -36,9 +35,3 @@ def archive_old_streams(context: dg.OpExecutionContext, config: ArchiveConfig, p
 def archive_streams() -> None:
     archive_old_streams()
 
-
-_settings = Settings.from_env()
-archive_streams_schedule = maintenance_schedule(
-    archive_streams, _settings, "ARCHIVE_CRON", "30 3 * * *",
-    run_config={"ops": {"archive_old_streams": {"config": {"after_days": _settings.archive_after_days}}}},
-)

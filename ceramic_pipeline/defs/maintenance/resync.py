@@ -4,10 +4,9 @@ import time
 
 import dagster as dg
 
-from ceramic_pipeline.defs.policies import MAINTENANCE_TAGS, NETWORK_RETRY, maintenance_schedule
+from ceramic_pipeline.defs.policies import MAINTENANCE_TAGS, NETWORK_RETRY
 from ceramic_pipeline.maintenance.resync import resync_from_ceramic as resync
 from ceramic_pipeline.resources import CeramicNodeResource, PostgresResource, SignerResource
-from ceramic_pipeline.settings import Settings
 
 
 class ResyncConfig(dg.Config):
@@ -41,8 +40,3 @@ def resync_streams(
 def resync_from_ceramic() -> None:
     resync_streams()
 
-
-resync_from_ceramic_schedule = maintenance_schedule(
-    resync_from_ceramic, Settings.from_env(), "RESYNC_CRON", "0 5 * * *",
-    run_config={"ops": {"resync_streams": {"config": {"full": False}}}},
-)

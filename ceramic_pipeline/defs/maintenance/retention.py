@@ -1,13 +1,12 @@
 """delete_old_runs: Dagster's own storage; finished runs older than DAGSTER_RUN_RETENTION_DAYS go,
-runs holding asset history stay (see maintenance/run_retention.py for exactly what is kept)."""
+runs holding asset history stay (see run_retention.py beside it for exactly what is kept)."""
 
 import time
 
 import dagster as dg
 
-from ceramic_pipeline.defs.policies import MAINTENANCE_TAGS, maintenance_schedule
-from ceramic_pipeline.maintenance.run_retention import delete_old_runs
-from ceramic_pipeline.settings import Settings
+from ceramic_pipeline.defs.policies import MAINTENANCE_TAGS
+from ceramic_pipeline.defs.maintenance.run_retention import delete_old_runs
 
 
 class RunRetentionConfig(dg.Config):
@@ -37,9 +36,3 @@ def delete_old_dagster_runs(context: dg.OpExecutionContext, config: RunRetention
 def prune_dagster_runs() -> None:
     delete_old_dagster_runs()
 
-
-_settings = Settings.from_env()
-prune_dagster_runs_schedule = maintenance_schedule(
-    prune_dagster_runs, _settings, "DAGSTER_RUN_RETENTION_CRON", "0 4 * * *",
-    run_config={"ops": {"delete_old_dagster_runs": {"config": {"retention_days": _settings.dagster_run_retention_days}}}},
-)
