@@ -166,5 +166,9 @@ def accept(store: EventStore, states: Aggregator, car: bytes) -> bool:
                 if prev is None or prev.stream_cid != event.init_cid:
                     raise Rejected(PREV_MISSING)
         new = store.insert(event.cid, event.init_cid, event.kind, event.prev, car)
-        states.accepted(event, entry)
+        try:
+            states.accepted(event, entry)
+        except BaseException:
+            states.forget(event.init_cid)  # never serve a state that misses a stored event
+            raise
         return new
