@@ -56,7 +56,11 @@ class CID:
     def read(cls, data: bytes, offset: int) -> tuple[CID, int]:
         """Parse one CID starting at ``offset``; return it and the offset after it."""
         start = offset
-        if data[offset : offset + 2] == b"\x12\x20":  # CIDv0: a bare sha2-256 multihash
+        if data[offset + 2 : offset + 4] == b"\x12\x20" and data[offset] == 1 and data[offset + 1] < 0x80:
+            end = offset + 36  # the usual CIDv1: one-byte codec, sha2-256 (dag-cbor, raw, ...)
+        elif data[offset : offset + 5] == b"\x01\x85\x01\x12\x20":
+            end = offset + 37  # a dag-jose CIDv1 (every signed event's envelope)
+        elif data[offset : offset + 2] == b"\x12\x20":  # CIDv0: a bare sha2-256 multihash
             end = offset + 34
         else:
             version, offset = varint.decode(data, offset)

@@ -21,6 +21,8 @@ def encode(value: int) -> bytes:
 
 def decode(data: bytes, offset: int = 0) -> tuple[int, int]:
     """Read one varint at ``offset``; return (value, offset after it)."""
+    if offset < len(data) and data[offset] < 0x80:  # one byte: codecs, versions, short lengths
+        return data[offset], offset + 1
     value = shift = 0
     while True:
         if offset >= len(data):

@@ -204,6 +204,10 @@ class Aggregator:
         """How many streams' states are in memory now."""
         return len(self._cache)
 
+    def forget(self, stream_cid: CID) -> None:
+        """Drop one stream's cached state; it is rebuilt from storage on next use."""
+        self._cache.pop(stream_cid, None)
+
     def reset(self) -> None:
         """Forget every cached state (e.g. after a failed commit); streams rebuild from storage on use."""
         self._cache.clear()
@@ -350,7 +354,7 @@ class Aggregator:
             self._keep(event.cid, fresh)
             return
         if entry is None or entry.pending or event.prev != entry.head_cid:
-            self._cache.pop(event.init_cid, None)  # a fork or an unknown head: rebuild on next use
+            self.forget(event.init_cid)  # a fork or an unknown head: rebuild on next use
             return
         entry.advance(self.step(entry.init, event, entry.head_state()))
         self._keep(event.init_cid, entry)

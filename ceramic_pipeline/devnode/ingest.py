@@ -37,9 +37,6 @@ PARSE = "Failed to parse EventID from event CAR file data: "
 SIGNATURE = "Event had invalid signature: "
 PREV_MISSING = "Failed to insert event as `prev` event was missing"
 ROUND_TRIP = "Event bytes do not round-trip. This most likely means the event contains unexpected fields."
-# @ceramic-sdk/events utils.ts MAX_BLOCK_SIZE (0.12.0); a block may be exactly this long.
-# The same value as ceramic_pipeline.ceramic.events.MAX_BLOCK_SIZE once that lands (the writer's check).
-MAX_BLOCK_SIZE = 256_000
 
 
 class Rejected(ValueError):
@@ -166,5 +163,9 @@ def accept(store: EventStore, states: Aggregator, car: bytes) -> bool:
                 if prev is None or prev.stream_cid != event.init_cid:
                     raise Rejected(PREV_MISSING)
         new = store.insert(event.cid, event.init_cid, event.kind, event.prev, car)
-        states.accepted(event, entry)
+        try:
+            states.accepted(event, entry)
+        except BaseException:
+            states.forget(event.init_cid)  # never serve a state that misses a stored event
+            raise
         return new

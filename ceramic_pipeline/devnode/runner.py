@@ -82,7 +82,8 @@ class DevNode:
             sock = self._bind()
             # loop="auto": uvloop when installed (it comes with uvicorn[standard]), else asyncio.
             config = uvicorn.Config(
-                self.app, log_level="warning", lifespan="off", loop="auto", timeout_graceful_shutdown=2
+                self.app, log_level="warning", lifespan="off", loop="auto", timeout_graceful_shutdown=2,
+                proxy_headers=False,  # loopback only: no proxy to trust
             )
             server = uvicorn.Server(config)
             thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"devnode:{self.port}", daemon=True)

@@ -256,3 +256,24 @@ def test_concurrent_posts_to_different_streams(node):
     assert node.store.count() == 1 + sum(len(c) for c in chains)
     for stream in expected:
         assert_cache_matches_recomputation(node, StreamID.from_string(stream))
+
+
+def test_a_failure_while_advancing_the_cache_never_leaves_a_stale_state(node, api, monkeypatch):
+    post(api, MODEL)
+    init, stream = b.set_instance(MODEL_ID, FIELDS, {"docId": "boom", "chunkIndex": 0})
+    first = b.update(init, init, [{"op": "add", "path": "/docId", "value": "boom"}, {"op": "add", "path": "/chunkIndex", "value": 0}])
+    post(api, init)
+    real_step, calls = node.aggregator.step, []
+
+    def failing_once(*args):
+        if not calls:
+            calls.append(1)
+            raise RuntimeError("injected failure while advancing the cache")
+        return real_step(*args)
+
+    monkeypatch.setattr(node.aggregator, "step", failing_once)
+    assert api.post("/events", json=b.body(first)).status_code == 500  # stored, but the cache could not follow
+    with httpx.Client(base_url=node.url + "/ceramic", timeout=10) as fresh:  # uvicorn closed that connection
+        assert state_of(fresh, stream) == (str(first.cid), {"chunkIndex": 0, "docId": "boom"})  # rebuilt from storage
+        post(fresh, first)  # the client's retry: idempotent, and now committed
+    assert_cache_matches_recomputation(node, stream)
