@@ -21,6 +21,7 @@ import libipld
 
 from ceramic_pipeline.ceramic import codec, varint
 from ceramic_pipeline.ceramic.car import CarError, decode_car
+from ceramic_pipeline.ceramic.events import MAX_BLOCK_SIZE  # the SDK limit; our writer checks the same
 from ceramic_pipeline.ceramic.cid import CID, CIDError
 from ceramic_pipeline.devnode.aggregator import Aggregator, CachedStream
 from ceramic_pipeline.devnode.store import EventStore
