@@ -13,6 +13,7 @@ import dagster as dg
 import psycopg
 import pytest
 
+from ceramic_pipeline.defs.partitions import RANGE_END_TAG, RANGE_START_TAG
 from ceramic_pipeline.samples import sample_documents_dir
 from ceramic_pipeline_tests.defs.devnode_state import stream_state
 from ceramic_pipeline_tests.defs.pipeline import (
@@ -89,7 +90,8 @@ def test_dagster_dev_ingests_through_the_sensor_and_a_graphql_backfill(tmp_path,
         [sensor_run] = wait_for("the sensor's run", lambda: finished(dev, tags=[{"key": "dagster/sensor_name", "value": "new_documents_sensor"}]), 120, dev)
         print(f"sensor run finished {time.monotonic() - started:.1f} s after the code location loaded")
         assert sensor_run["status"] == "SUCCESS", dev.log_tail()
-        assert {"key": "dagster/partition", "value": first_key} in sensor_run["tags"]
+        tags = {t["key"]: t["value"] for t in sensor_run["tags"]}
+        assert tags[RANGE_START_TAG] == tags[RANGE_END_TAG] == first_key  # a partition-range run of one
 
         # Stop the sensor so that it cannot race the backfill below for the same documents.
         sensor = dev.graphql(SENSOR_STATE, s=SENSOR)["sensorOrError"]
@@ -130,5 +132,5 @@ def test_dagster_dev_ingests_through_the_sensor_and_a_graphql_backfill(tmp_path,
         for run_id in run_ids:
             records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
             evaluations = [r.event_log_entry.dagster_event.event_specific_data for r in records]
-            assert len(evaluations) == 5  # one evaluation per check and run (it covers the run's partitions)
+            assert len(evaluations) == 6  # one evaluation per check and run (it covers the run's partitions)
             assert all(e.passed for e in evaluations)
