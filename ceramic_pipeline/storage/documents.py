@@ -154,3 +154,14 @@ def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> l
     if missing:
         raise LookupError(f"partitions not registered by docling_documents yet: {', '.join(missing[:10])}")
     return [found[k] for k in partition_keys]
+
+
+def awaiting_read_back(conn: psycopg.Connection, signer_did: str) -> list[str]:
+    """Registered documents whose streams were written (by ``signer_did``) but not yet verified:
+    their run ended while the node was unreachable."""
+    return [d for (d,) in conn.execute(
+        "SELECT d.document_id FROM documents d WHERE d.state = 'registered' AND EXISTS "
+        "(SELECT 1 FROM ceramic_streams s WHERE s.document_id = d.document_id AND s.signer_did = %s) "
+        "ORDER BY d.document_id",
+        (signer_did,),
+    )]
