@@ -16,7 +16,9 @@ from ceramic_pipeline.embedded_node import stop_embedded_node
 from ceramic_pipeline.storage.embedded import embedded_database_url, stop_embedded_server
 from ceramic_pipeline_tests.e2e.dagster_dev import DagsterDev
 from ceramic_pipeline_tests.e2e.test_dagster_dev import REPO_ROOT, finished, wait_for
+from ceramic_pipeline_tests.defs.pipeline import PARTITIONED_ASSETS
 
+ASSETS = "{ assetsOrError { ... on AssetConnection { nodes { key { path } assetMaterializations(limit: 1) { runId } } } } }"
 CONFIG_PREFIXES = ("IPFS_", "PINATA_", "CERAMIC_", "DAGSTER_", "DATABASE_URL", "DOCLING_", "AGENT_", "CHUNKER", "PIN_")
 
 
@@ -40,7 +42,13 @@ def test_dagster_dev_on_the_embedded_default(tmp_path):
             240, dev,
         )
         assert [r["status"] for r in sensor_runs] == ["SUCCESS"], dev.log_tail()
-        assert "development seed" in dev.log_tail(200_000)  # the loud warning about AGENT_DID_SEED_BASE64
+        log = dev.log_tail(2_000_000)
+        assert "development seed" in log  # the loud warning about AGENT_DID_SEED_BASE64
+        assert log.count("BetaWarning") == 0 and log.count("PyTorch was not found") == 0, "warning flood is back"
+        assets = dev.graphql(ASSETS)["assetsOrError"]["nodes"]
+        materialised = {"/".join(a["key"]["path"]) for a in assets if a["assetMaterializations"]}
+        # every asset of the normal flow, the DoclingChunk model included (postgres_backup waits for its schedule)
+        assert {*PARTITIONED_ASSETS, "doclingchunk_model"} <= materialised, materialised
         with psycopg.connect(embedded_database_url(data)) as conn:
             statuses = conn.execute("SELECT status, count(*) FROM ceramic_streams GROUP BY status").fetchall()
             ingested = conn.execute("SELECT count(*) FROM documents WHERE ingested_sha256 IS NOT NULL").fetchone()[0]
