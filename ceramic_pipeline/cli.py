@@ -264,6 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ceramic-pipeline: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # anything unexpected: one line; the traceback only at LOG_LEVEL=DEBUG
+        if logging.getLogger("ceramic_pipeline").isEnabledFor(logging.DEBUG):
+            raise
+        lines = str(exc).strip().splitlines()
+        print(f"ceramic-pipeline: {args.command}: {type(exc).__name__}: {lines[0] if lines else ''} "
+              "(LOG_LEVEL=DEBUG shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from ceramic_pipeline.steps.documents import record_sources
 from ceramic_pipeline.storage import outbox
 from ceramic_pipeline.storage.documents import outcomes_for_keys
 from ceramic_pipeline.storage.embedded import resolve_database_url
+from ceramic_pipeline.storage.migrations import migrate
 
 # Documents per in-process run: large enough that per-run overhead vanishes, small enough
 # that one run's work and its event log stay bounded.
@@ -63,6 +64,7 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     resources = resources_from_env(env)
     settings = Settings.from_env(env)
     database_url = resolve_database_url(settings.environ, settings.data_dir)
+    migrate(database_url)  # before the first query: a fresh (e.g. embedded) database has no tables yet
     job_assets = [defs.get_assets_def(name) for name in
                   ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")]
     documents, failures = resolve_inputs(paths, resources["inbox"].path)
