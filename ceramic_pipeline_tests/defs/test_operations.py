@@ -37,6 +37,7 @@ def test_the_schedule_runs_check_health_every_5_minutes_in_utc(tmp_path):
     assert request.tags["dagster/schedule_name"] == "check_health_schedule"
     job = defs.resolve_job_def("check_health")
     assert job.tags["ceramic/kind"] == "operations"  # not "maintenance": those runs are limited to one at a time
+    assert job.tags["ceramic/asset-history"] == "disposable"  # prune_dagster_runs deletes old health runs
     assert [node.name for node in job.nodes] == ["pipeline_dependencies_health"]
     [custom] = operations_definitions(Settings.from_env({"CERAMIC_PIPELINE_DATA": str(tmp_path), "HEALTH_CRON": "* * * * *"})).schedules
     assert custom.cron_schedule == "* * * * *"

@@ -7,6 +7,7 @@ history is on the ``pipeline_dependencies`` asset's page in the UI.
 import dagster as dg
 
 from ceramic_pipeline import health
+from ceramic_pipeline.defs.maintenance.run_retention import DISPOSABLE_HISTORY
 from ceramic_pipeline.defs.maintenance.schedules import checked_cron
 from ceramic_pipeline.defs.observability import push_metrics
 from ceramic_pipeline.envparse import ConfigError
@@ -61,7 +62,8 @@ def pipeline_dependencies_health(context: dg.AssetCheckExecutionContext):
 
 
 check_health = dg.define_asset_job(
-    "check_health", selection=dg.AssetSelection.checks_for_assets(pipeline_dependencies.key), tags=OPERATIONS,
+    "check_health", selection=dg.AssetSelection.checks_for_assets(pipeline_dependencies.key),
+    tags={**OPERATIONS, **DISPOSABLE_HISTORY},  # prune_dagster_runs deletes old health runs, evaluations included
     description="Health of the Ceramic node, PostgreSQL, the pinning service and the outbox (ceramic-pipeline health).",
 )
 
