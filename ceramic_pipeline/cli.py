@@ -68,15 +68,26 @@ def _stream_show(args: argparse.Namespace) -> int:
     from ceramic_pipeline.commands import show_stream
     from ceramic_pipeline.ipfs.errors import PinningError
 
+    as_text = args.format == "text" if args.format else sys.stdout.isatty()
     try:
-        shown = show_stream(Settings.from_env(), args.stream_id)
+        if as_text:
+            from ceramic_pipeline.stream_view import render, stream_view
+
+            view = stream_view(Settings.from_env(), args.stream_id)
+        else:
+            shown = show_stream(Settings.from_env(), args.stream_id)
     except StreamIDError as exc:  # bad input: exit 2 like argparse
         print(f"ceramic-pipeline: stream show: not a StreamID: {exc}", file=sys.stderr)
         return 2
     except (EventError, CeramicError, PinningError) as exc:  # unknown stream, node down, pinned text missing
         print(f"ceramic-pipeline: stream show {args.stream_id}: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    if as_text:
+        from rich.console import Console
+
+        render(view, Console(highlight=False, soft_wrap=False))
+    else:
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -221,6 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     stream = sub.add_parser("stream", help="read a stream back from the Ceramic node").add_subparsers(dest="action", required=True)
     show = stream.add_parser("show", help="current content, controller, model, version, tip and the chunk text")
     show.add_argument("stream_id")
+    view = show.add_mutually_exclusive_group()
+    view.add_argument("--format", choices=("text", "json"),
+                      help="text: tables with the history of versions and the pins; json: the state (default: text on a terminal, else json)")
+    view.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     show.set_defaults(func=_stream_show)
     verify = stream.add_parser("verify", help="check every event's signature, CID and prev link (exit 0 only if all hold)")
     verify.add_argument("stream_id")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
 
 from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError
 from ceramic_pipeline.ceramic.identifiers import StreamID
@@ -13,7 +16,9 @@ from ceramic_pipeline.settings import Settings
 from ceramic_pipeline.steps.readback import differences
 from ceramic_pipeline.storage import outbox, streams
 from ceramic_pipeline.storage.streams import StreamRow
-from ceramic_pipeline.writer.readback import read_back
+from ceramic_pipeline.writer.readback import ReadBack, read_back
+
+T = TypeVar("T")
 
 
 def ceramic_client(settings: Settings) -> CeramicClient:
@@ -23,6 +28,15 @@ def ceramic_client(settings: Settings) -> CeramicClient:
 
 def show_stream(settings: Settings, stream_id: str) -> dict[str, Any]:
     """The stream's current state, with the chunk text fetched from IPFS when it is pinned."""
+    return read_stream(settings, stream_id)[0]
+
+
+def read_stream(settings: Settings, stream_id: str) -> tuple[dict[str, Any], ReadBack]:
+    """(show_stream's dict, the verified read-back it was made from: every event, init first).
+
+    Raises StreamIDError for a malformed id, EventError for an unknown or flawed stream,
+    CeramicError when the node is unreachable, PinningError when pinned text cannot be fetched.
+    """
     from ceramic_pipeline.ipfs.config import pinning_service_from_env
 
     StreamID.from_string(stream_id)  # a clear error for a malformed id before any request
@@ -37,7 +51,7 @@ def show_stream(settings: Settings, stream_id: str) -> dict[str, Any]:
     return {
         "stream_id": stream_id, "controller": back.controller, "model": str(model) if model else None,
         "version": len(back.events), "tip": back.tip, "content": content, "text": text,
-    }
+    }, back
 
 
 def verify_stream(settings: Settings, stream_id: str) -> tuple[bool, str]:
@@ -67,23 +81,37 @@ def verify_stream(settings: Settings, stream_id: str) -> tuple[bool, str]:
 
 def _written(settings: Settings, stream_id: str) -> tuple[StreamRow | None, tuple[str, str | None] | None, str]:
     """(the database's row, the outbox status of its tip, a note when there is no row)."""
-    import psycopg
 
+    def lookup(conn):
+        row = streams.get_stream(conn, stream_id)
+        return row, outbox.event_status(conn, row.latest_cid) if row is not None else None
+
+    found, note = database_lookup(settings, lookup)
+    if found is None:
+        return None, None, f"note: {note}: checked the chain only"
+    row, status = found
+    if row is None:
+        return None, None, "note: the database has no row for this stream: checked the chain only"
+    return row, status, ""
+
+
+def database_lookup(settings: Settings, lookup: Callable[[psycopg.Connection], T]) -> tuple[T | None, str]:
+    """(``lookup(conn)``, "") on the pipeline database, or (None, why not) without starting a server.
+
+    For read-only commands: DATABASE_URL when set, else the embedded PostgreSQL only if it is
+    already running. The reason is one line without the password.
+    """
     from ceramic_pipeline.storage.embedded import running_database_url
 
     url = running_database_url(settings.environ, settings.data_dir)
     if url is None:
-        return None, None, "note: no DATABASE_URL and the embedded PostgreSQL is not running: checked the chain only"
+        return None, "no DATABASE_URL and the embedded PostgreSQL is not running"
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
-            row = streams.get_stream(conn, stream_id)
-            status = outbox.event_status(conn, row.latest_cid) if row is not None else None
+            return lookup(conn), ""
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return None, None, f"note: database not usable ({first}): checked the chain only"
-    if row is None:
-        return None, None, "note: the database has no row for this stream: checked the chain only"
-    return row, status, ""
+        return None, f"database not usable ({first})"
 
 
 def format_summary(summary: dict[str, Any], as_json: bool) -> str:

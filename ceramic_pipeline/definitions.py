@@ -22,10 +22,12 @@ from ceramic_pipeline.defs.documents.assets import docling_chunks, docling_docum
 from ceramic_pipeline.defs.documents.sensors import new_documents_sensor
 from ceramic_pipeline.defs.jobs import ingest_documents
 from ceramic_pipeline.defs.maintenance import maintenance_definitions
+from ceramic_pipeline.defs.operations import operations_definitions
 from ceramic_pipeline.defs.pinning.assets import pinned_chunks
 from ceramic_pipeline.resources import resources_from_env
 from ceramic_pipeline.settings import Settings
 
+_settings = Settings.from_env()
 defs = dg.Definitions.merge(
     dg.Definitions(
         assets=[docling_documents, docling_chunks, pinned_chunks, doclingchunk_model, ceramic_streams, ceramic_streams_table],
@@ -34,5 +36,6 @@ defs = dg.Definitions.merge(
         schedules=[publish_outbox_schedule],
         resources=resources_from_env(),
     ),
-    maintenance_definitions(Settings.from_env()),
+    maintenance_definitions(_settings),
+    operations_definitions(_settings),
 )

@@ -180,3 +180,109 @@ def test_publish_exits_3_while_the_node_is_down_then_0(node, tmp_path, migrated_
     up = run(["publish"], env)
     assert up.returncode == 0, up.stdout + up.stderr
     assert up.stdout.startswith("published 5, rejected 0, failed 0, pending 0")
+
+
+def _three_versions_recorded(node_url: str, db_url: str, signer: DIDKey, text_cid: str):
+    """A pinned chunk's stream with three events on the node; in the database, its row (with its
+    pin) and the outbox: init and first data event published, the update still pending."""
+    import psycopg
+
+    from ceramic_pipeline.storage import outbox, streams
+    from ceramic_pipeline.writer.content import content_sha256
+
+    model_event = model_init_event(signer, DOCLING_CHUNK_MODEL)
+    model = model_stream_id(model_event)
+    first = {"documentId": "a.json", "chunkIndex": 0, "textCid": text_cid, "textSha256": "0" * 64, "textBytes": 18000,
+             "createdAt": "2026-11-27T00:00:00.000Z", "updatedAt": "2026-11-27T00:00:00.000Z"}
+    # Console markup and a terminal escape in the content must be shown as text, never interpreted.
+    second = {**first, "headings": ["[bold red]Glazes[/]"], "source": "a\x1b[2Jb.json", "updatedAt": "2026-11-28T00:00:00.000Z"}
+    init = set_init_event(signer.did, model, ["documentId", "chunkIndex"], first)
+    one = data_event(signer, init=init.cid, prev=init.cid, patch=diff(None, first))
+    two = data_event(signer, init=init.cid, prev=one.cid, patch=diff(first, second))
+    with CeramicClient(node_url) as client:
+        assert client.post_streams([[model_event.car], [init.car, one.car, two.car]]) == [None, None]
+    stream_id = str(mid_stream_id(init))
+    with psycopg.connect(db_url) as conn:
+        outbox.enqueue_events(conn, [outbox.OutboxEvent(str(init.cid), stream_id, 0, "init", init.car),
+                                     outbox.OutboxEvent(str(one.cid), stream_id, 1, "data", one.car),
+                                     outbox.OutboxEvent(str(two.cid), stream_id, 2, "data", two.car)])
+        outbox.mark_published(conn, [str(init.cid), str(one.cid)])
+        for cid, created, published in ((init.cid, "2026-11-27 00:00:00Z", "2026-11-27 00:00:05Z"),
+                                        (one.cid, "2026-11-27 00:00:01Z", "2026-11-27 00:00:06Z"),
+                                        (two.cid, "2026-11-28 00:00:00Z", None)):
+            conn.execute("UPDATE ceramic_events SET created_at = %s, published_at = %s WHERE event_cid = %s",
+                         (created, published, str(cid)))
+        streams.upsert_streams(conn, [streams.StreamRow(
+            stream_id, str(two.cid), 3, signer.did, str(model), "a.json", 0, content_sha256(second),
+            ipfs_pins=[{"cid": text_cid, "service": "embedded", "status": "pinned", "size": 18000,
+                        "pinned_at": "2026-11-27T00:00:01+00:00"}])])
+    return stream_id, model, [init.cid, one.cid, two.cid]
+
+
+def test_show_text_view_has_versions_times_and_pins(node, tmp_path, migrated_pg_url):
+    seed = secrets.token_bytes(32)
+    signer = DIDKey.from_seed(seed)
+    env = {**_env(tmp_path, seed, node.url), "DATABASE_URL": migrated_pg_url, "COLUMNS": "220"}
+    text = "ç" * 9000
+    text_cid = str(pinning_service_from_env({}, tmp_path).pin(text.encode(), "a.json#0").cid)
+    stream_id, model, cids = _three_versions_recorded(node.url, migrated_pg_url, signer, text_cid)
+
+    shown = run(["stream", "show", "--format", "text", stream_id], env)
+    assert (shown.returncode, shown.stderr) == (0, ""), shown.stderr
+    out = shown.stdout
+    lines = out.splitlines()
+    for label, value in (("stream", stream_id), ("controller", signer.did), ("model", str(model)), ("version", "3"),
+                         ("tip", str(cids[2]))):
+        assert any(line.split() == [label, value] for line in lines), (label, out)
+    versions = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[1:-1]] for line in lines
+                if "│" in line and any(str(cid) in line for cid in cids)}
+    # Published events show when the node accepted them, a pending one when it was queued (UTC).
+    assert versions[str(cids[0])] == ["1", str(cids[0]), "init", "2026-11-27T00:00:05+00:00", "published"]
+    assert versions[str(cids[1])] == ["2", str(cids[1]), "data", "2026-11-27T00:00:06+00:00", "published"]
+    assert versions[str(cids[2])] == ["3", str(cids[2]), "data", "2026-11-28T00:00:00+00:00", "pending"]
+    cells = "".join(out.replace("│", "").split())  # a long value wraps over several lines of its cell
+    assert "ç" * 300 + "…(9,000characters)" in cells and "ç" * 301 not in cells  # the pinned text, from IPFS, shortened
+    assert "[bold red]Glazes[/]" in out and "a\\x1b[2Jb.json" in out and "\x1b" not in out
+    [pin] = [line for line in lines if text_cid in line and "embedded" in line]
+    assert [c.strip() for c in pin.split("│")[1:-1]] == [text_cid, "embedded", "pinned", "18000", "2026-11-27T00:00:01+00:00"]
+    assert base64.b64encode(seed).decode() not in out
+
+    # Without a database the node's view is still shown; times are "-" and the pins unknown.
+    alone = run(["stream", "show", "--format", "text", stream_id], {**env, "DATABASE_URL": ""})
+    assert alone.returncode == 0, alone.stderr
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in alone.stdout.splitlines() if str(cids[2]) in line and "│" in line]
+    assert ["3", str(cids[2]), "data", "-", "-"] in rows
+    assert "pins: unknown (no DATABASE_URL and the embedded PostgreSQL is not running)" in alone.stdout
+
+    # Not a terminal: JSON as before, and --json / --format json say the same.
+    default = run(["stream", "show", stream_id], env)
+    state = json.loads(default.stdout)
+    assert state["version"] == 3 and state["tip"] == str(cids[2]) and state["text"] == text
+    assert run(["stream", "show", "--json", stream_id], env).stdout == default.stdout
+    assert run(["stream", "show", "--format", "json", stream_id], env).stdout == default.stdout
+
+
+def test_show_on_a_terminal_is_the_text_view(node, tmp_path):
+    import pty
+
+    seed = secrets.token_bytes(32)
+    signer = DIDKey.from_seed(seed)
+    stream_id = _write_chunk_stream(node.url, signer, {"text": "cone 6 glaze", "textSha256": "0" * 64, "textBytes": 12,
+                                                       "createdAt": "2026-11-27T00:00:00.000Z", "updatedAt": "2026-11-27T00:00:00.000Z"})
+    leader, follower = pty.openpty()
+    with subprocess.Popen([EXE, "stream", "show", stream_id], env=_env(tmp_path, seed, node.url), stdout=follower,
+                          stderr=subprocess.PIPE) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                data = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert process.wait(timeout=60) == 0, process.stderr.read()
+    os.close(leader)
+    out = b"".join(chunks).decode()
+    assert "versions" in out and "cone 6 glaze" in out and not out.lstrip().startswith("{")

@@ -169,6 +169,22 @@ def event_status(conn: psycopg.Connection, event_cid: str) -> tuple[str, str | N
     return (row[0], row[1]) if row else None
 
 
+@dataclass(frozen=True, slots=True)
+class EventTimes:
+    status: str  # pending | published | rejected
+    created_at: datetime  # when it was written to the outbox
+    published_at: datetime | None  # when the node accepted it
+
+
+def event_times(conn: psycopg.Connection, event_cids: Iterable[str]) -> dict[str, EventTimes]:
+    """{event CID: its outbox status and times} for the given events that are in the outbox."""
+    rows = conn.execute(
+        "SELECT event_cid, status, created_at, published_at FROM ceramic_events WHERE event_cid = ANY(%s)",
+        (list(event_cids),),
+    )
+    return {cid: EventTimes(status, created, published) for cid, status, created, published in rows}
+
+
 def _record_attempt(conn: psycopg.Connection, event_cid: str, error: str, status: str) -> int:
     row = conn.execute(
         "UPDATE ceramic_events SET status = %s, attempts = attempts + 1, last_error = %s, "

@@ -69,7 +69,14 @@ def test_checks_are_declared_on_their_assets():
         ("ceramic_streams_table", "read_back_signatures_verify"),
         ("ceramic_streams_table", "every_document_ingested"),
         ("postgres_backup", "restore_drill"),
+        *(("pipeline_dependencies", name) for name in ("ceramic_node", "postgresql", "pinning", "outbox")),
     }
+
+
+def test_every_check_has_a_description():
+    graph = defs.resolve_asset_graph()
+    missing = [key.to_user_string() for key in graph.asset_check_keys if not (graph.get_check_spec(key).description or "").strip()]
+    assert graph.asset_check_keys and missing == []  # the UI shows it on each check's page (issue 12)
 
 
 def test_an_explicit_secret_the_runs_cannot_see_is_refused(monkeypatch, tmp_path):

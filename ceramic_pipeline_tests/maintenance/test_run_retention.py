@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs
-from ceramic_pipeline.defs.maintenance.run_retention import delete_old_runs
+from ceramic_pipeline.defs.maintenance.run_retention import DISPOSABLE_HISTORY, delete_old_runs
 
 
 @dg.op
@@ -37,19 +37,20 @@ def test_only_old_runs_without_asset_history_are_deleted():
     with dg.instance_for_test() as instance:
         old = [run_chores(instance) for _ in range(3)]
         old_materialized = dg.materialize([glaze_batches], instance=instance).run_id
+        old_disposable = dg.materialize([glaze_batches], instance=instance, tags=DISPOSABLE_HISTORY).run_id
         queued = instance.create_run_for_job(chores, run_id=None).run_id  # not finished: never deleted
         time.sleep(0.05)
         boundary = datetime.now(timezone.utc)  # runs above were created before it, the ones below after
         time.sleep(0.05)
         new = [run_chores(instance) for _ in range(2)]
-        events_before = {run_id: len(instance.all_logs(run_id)) for run_id in old}
+        events_before = {run_id: len(instance.all_logs(run_id)) for run_id in [*old, old_disposable]}
         shards = {run_id: Path(instance.event_log_storage.path_for_shard(run_id)) for run_id in old + new}
         assert all(path.exists() for path in shards.values())
         old_bytes = sum(shards[run_id].stat().st_size for run_id in old)
 
         # Retention 30 days, the clock 30 days after the boundary: exactly the runs before it are old.
         report = delete_old_runs(instance, 30, now=boundary + timedelta(days=30))
-        assert sorted(report.deleted_runs) == sorted(old)
+        assert sorted(report.deleted_runs) == sorted([*old, old_disposable])  # disposable history goes too
         assert report.deleted_events == sum(events_before.values()) > 0
         assert report.kept_with_asset_history == 1
         remaining = {r.run_id for r in instance.get_runs()}

@@ -6,11 +6,13 @@ delete_run`` (dagster 1.13, ``instance.delete_run`` → run storage ``delete_run
 observations and check evaluations included. So a run that recorded any of those is kept
 whole; what is deleted are finished runs with no asset events: maintenance and outbox runs,
 failed or cancelled runs that materialised nothing, and their logs (with SQLite storage, the
-run's own event log file too).
+run's own event log file too). Runs tagged DISPOSABLE_HISTORY go when old, asset events and all:
+their history is worth only the retention period (the health checks, every 5 minutes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,6 +26,9 @@ ASSET_HISTORY = {
     dg.DagsterEventType.ASSET_OBSERVATION,
     dg.DagsterEventType.ASSET_CHECK_EVALUATION,
 }
+
+# Without this, check_health's runs (~8,600 a month, each with check evaluations) would be kept forever.
+DISPOSABLE_HISTORY = {"ceramic/asset-history": "disposable"}
 
 
 @dataclass
@@ -39,15 +44,17 @@ def delete_old_runs(
     instance: dg.DagsterInstance, days: float, *, now: datetime | None = None, page: int = 500
 ) -> RetentionReport:
     """Delete finished runs created more than ``days`` days before ``now`` (default: the clock)
-    that have no materialisation, observation or check evaluation. Runs still queued or in
-    progress are never touched. Raises ValueError for a negative ``days``."""
+    that have no materialisation, observation or check evaluation, or that carry the
+    DISPOSABLE_HISTORY tag. Runs still queued or in progress are never touched. Raises
+    ValueError for a negative ``days``."""
     if days < 0:
         raise ValueError(f"days must be >= 0, got {days}")
     cutoff = (now or datetime.now(timezone.utc)).astimezone(timezone.utc) - timedelta(days=days)
     report = RetentionReport(cutoff)
     filters = dg.RunsFilter(statuses=FINISHED, created_before=cutoff)
-    for run_id in _run_ids(instance, filters, page):
-        if instance.get_records_for_run(run_id, of_type=ASSET_HISTORY, limit=1).records:
+    for run_id, tags in _runs(instance, filters, page):
+        disposable = all(tags.get(key) == value for key, value in DISPOSABLE_HISTORY.items())
+        if not disposable and instance.get_records_for_run(run_id, of_type=ASSET_HISTORY, limit=1).records:
             report.kept_with_asset_history += 1
             continue
         report.deleted_events += len(instance.all_logs(run_id))
@@ -79,12 +86,12 @@ def _remove_run_shard(instance: dg.DagsterInstance, run_id: str) -> int:
     return freed
 
 
-def _run_ids(instance: dg.DagsterInstance, filters: dg.RunsFilter, page: int) -> list[str]:
-    """Every matching run id, paged by run id before anything is deleted (a deleted cursor run
-    would end the paging early)."""
-    run_ids: list[str] = []
+def _runs(instance: dg.DagsterInstance, filters: dg.RunsFilter, page: int) -> list[tuple[str, Mapping[str, str]]]:
+    """Every matching (run id, tags), paged by run id before anything is deleted (a deleted
+    cursor run would end the paging early)."""
+    runs: list[tuple[str, Mapping[str, str]]] = []
     cursor: str | None = None
     while records := instance.get_run_records(filters, limit=page, cursor=cursor):
-        run_ids += [r.dagster_run.run_id for r in records]
-        cursor = run_ids[-1]
-    return run_ids
+        runs += [(r.dagster_run.run_id, r.dagster_run.tags) for r in records]
+        cursor = runs[-1][0]
+    return runs

@@ -8,6 +8,14 @@ from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs
 from ceramic_pipeline.settings import ConfigError, Settings
 
 
+def checked_cron(settings: Settings, variable: str, default: str) -> str:
+    """The cron string of ``variable`` (``Settings.cron``); ConfigError naming the variable when Dagster cannot parse it."""
+    cron = settings.cron(variable, default)
+    if not is_valid_cron_string(cron):
+        raise ConfigError(f"{variable} must be a cron expression like {default!r}, got {cron!r}")
+    return cron
+
+
 def maintenance_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
     """Every maintenance job on its schedule, running by default, so the embedded default
     (`dagster dev`) is maintained with nothing configured.
@@ -31,9 +39,7 @@ def maintenance_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
     ]
     schedules = []
     for job, variable, default, run_config, description in table:
-        cron = settings.cron(variable, default)
-        if not is_valid_cron_string(cron):
-            raise ConfigError(f"{variable} must be a cron expression like {default!r}, got {cron!r}")
+        cron = checked_cron(settings, variable, default)
         schedules.append(dg.ScheduleDefinition(
             name=f"{job.name}_schedule", job=job, cron_schedule=cron, execution_timezone=settings.maintenance_timezone,
             run_config=run_config, default_status=dg.DefaultScheduleStatus.RUNNING, description=f"{description} ({variable})",
