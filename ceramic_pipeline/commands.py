@@ -62,11 +62,14 @@ def verify_stream(settings: Settings, stream_id: str) -> tuple[bool, str]:
             return False, f"FAILED {stream_id}: {problem}"
     signer = ", ".join(sorted(back.signers)) or back.controller
     report = f"OK {stream_id}: {len(back.events)} events, signatures, CIDs and prev links verified; signed by {signer}"
-    return True, report + ("; tip, version and content match the database" if row is not None else f"\n{note}")
+    if row is None:
+        return True, f"{report}\n{note}"
+    return True, report + "; tip, version and content match the database" + (f"; {note}" if note else "")
 
 
 def _written(settings: Settings, stream_id: str) -> tuple[StreamRow | None, tuple[str, str | None] | None, str]:
-    """(the database's row, the outbox status of its tip, a note when there is no row)."""
+    """(the database's row, the outbox status of its tip, a note: why there is no row, or the
+    stream that superseded this one after a key rotation)."""
     import psycopg
 
     from ceramic_pipeline.storage.embedded import running_database_url
@@ -78,12 +81,13 @@ def _written(settings: Settings, stream_id: str) -> tuple[StreamRow | None, tupl
         with psycopg.connect(url, connect_timeout=5) as conn:
             row = streams.get_stream(conn, stream_id)
             status = outbox.event_status(conn, row.latest_cid) if row is not None else None
+            replaced = streams.superseded_by(conn, stream_id) if row is not None else None
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return None, None, f"note: database not usable ({first}): checked the chain only"
     if row is None:
         return None, None, "note: the database has no row for this stream: checked the chain only"
-    return row, status, ""
+    return row, status, f"superseded by {replaced} (key rotation)" if replaced else ""
 
 
 def format_summary(summary: dict[str, Any], as_json: bool) -> str:
