@@ -28,6 +28,7 @@ from ceramic_pipeline.steps.documents import record_sources
 from ceramic_pipeline.storage import outbox
 from ceramic_pipeline.storage.documents import outcomes_for_keys
 from ceramic_pipeline.storage.embedded import resolve_database_url
+from ceramic_pipeline.storage.migrations import migrate
 
 # Documents per in-process run: large enough that per-run overhead vanishes, small enough
 # that one run's work and its event log stay bounded.
@@ -75,6 +76,7 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     started = time.perf_counter()
     with ExitStack() as stack:
         instance = _instance(stack)
+        migrate(database_url)  # a fresh DATABASE_URL gets its tables before the first write below
         with psycopg.connect(database_url) as conn:
             record_sources(conn, documents)  # so the runs find files outside the inbox by partition key
         existing = set(instance.get_dynamic_partitions("documents"))
