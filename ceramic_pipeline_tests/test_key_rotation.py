@@ -1,7 +1,8 @@
 """Key rotation end to end (issue 12, deploy/ROTATION.md), through the CLI as an operator runs it:
 ingest under seed A, change the seed to B, ingest again. B gets its own model and chunk streams,
 A's rows stay as written except ``superseded_by``, every document is ingested, and
-``stream verify`` still verifies A's streams. Real PostgreSQL, the local node over real HTTP."""
+``stream verify`` still verifies A's streams; rolling back to A makes A current again without writing.
+Real PostgreSQL, the local node over real HTTP."""
 
 from __future__ import annotations
 
@@ -108,3 +109,14 @@ def test_rotation_writes_under_the_new_did_and_keeps_the_old_streams_verifiable(
     third = ingest(b)
     assert third["events"] == 0 and third["streams_created"] == 0 and third["streams_unchanged"] == STREAMS
     assert stream_rows(env["DATABASE_URL"]) == after
+
+    # rolling back to A (deploy/ROTATION.md): A's streams continue, nothing is written, A is current again
+    back = ingest(a)
+    assert back["documents_ingested"] == 3 and back["events"] == 0 and back["streams_created"] == 0, back
+    rolled = stream_rows(env["DATABASE_URL"])
+    by_chunk_a = {(r["document_id"], r["chunk_index"]): sid for sid, r in before.items()}
+    assert {sid: r for sid, r in rolled.items() if r["signer_did"] == did_a} == before  # superseded_by cleared
+    assert all(r["superseded_by"] == by_chunk_a[(r["document_id"], r["chunk_index"])]
+               for r in rolled.values() if r["signer_did"] == did_b)
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        assert sorted(sid for (sid,) in conn.execute("SELECT stream_id FROM chunks_with_ceramic")) == sorted(before)
