@@ -1,7 +1,7 @@
 """The redaction scan (issue 12): a full ``ceramic-pipeline ingest`` with known secrets (the DID seed,
 a database password, a Pinata JWT), then every byte it left behind is searched for them: stdout,
-stderr, and every file under DAGSTER_HOME (run storage and its snapshots, event logs with the
-materialisation metadata, compute logs, the data folder). SQLite cells are read one by one and
+stderr, every file under DAGSTER_HOME (run storage and its snapshots, event logs with the
+materialisation metadata, compute logs, the data folder) and the pipeline's PostgreSQL tables. SQLite cells are read one by one and
 zlib-compressed ones (Dagster's snapshots) are inflated, so a compressed copy is found too.
 Real PostgreSQL (a role with a password), the local node over real HTTP."""
 
@@ -110,6 +110,12 @@ def test_a_full_ingest_leaves_no_secret_anywhere(tmp_path: Path, password_url, n
     for path in files:
         for chunk in stored_bytes(path):
             found += [f"{name} in {path.relative_to(home)}" for name, value in secrets_.items() if value in chunk]
+    with psycopg.connect(url) as conn:  # the pipeline's own tables (errors, stream metadata, outbox) too
+        tables = [t for (t,) in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        for table in tables:
+            text = "\n".join(r for (r,) in conn.execute(sql.SQL("SELECT t::text FROM {} t").format(sql.Identifier(table)))).encode()
+            found += [f"{name} in table {table}" for name, value in secrets_.items() if value in text]
     control = {f for f in found if f.startswith("control: ")}
-    assert any(f.endswith(".db") for f in control), (sorted(set(found)), [str(p.relative_to(home)) for p in files])
+    assert any(f.endswith(".db") for f in control) and "control: the DID in table ceramic_streams" in control, (
+        sorted(set(found)), [str(p.relative_to(home)) for p in files])
     assert not set(found) - control, sorted(set(found) - control)
