@@ -76,23 +76,28 @@ def verify_stream(settings: Settings, stream_id: str) -> tuple[bool, str]:
             return False, f"FAILED {stream_id}: {problem}"
     signer = ", ".join(sorted(back.signers)) or back.controller
     report = f"OK {stream_id}: {len(back.events)} events, signatures, CIDs and prev links verified; signed by {signer}"
-    return True, report + ("; tip, version and content match the database" if row is not None else f"\n{note}")
+    if row is None:
+        return True, f"{report}\n{note}"
+    return True, report + "; tip, version and content match the database" + (f"; {note}" if note else "")
 
 
 def _written(settings: Settings, stream_id: str) -> tuple[StreamRow | None, tuple[str, str | None] | None, str]:
-    """(the database's row, the outbox status of its tip, a note when there is no row)."""
+    """(the database's row, the outbox status of its tip, a note: why there is no row, or the
+    stream that superseded this one after a key rotation)."""
 
     def lookup(conn):
         row = streams.get_stream(conn, stream_id)
-        return row, outbox.event_status(conn, row.latest_cid) if row is not None else None
+        if row is None:
+            return None, None, None
+        return row, outbox.event_status(conn, row.latest_cid), streams.superseded_by(conn, stream_id)
 
     found, note = database_lookup(settings, lookup)
     if found is None:
         return None, None, f"note: {note}: checked the chain only"
-    row, status = found
+    row, status, replaced = found
     if row is None:
         return None, None, "note: the database has no row for this stream: checked the chain only"
-    return row, status, ""
+    return row, status, f"superseded by {replaced} (key rotation)" if replaced else ""
 
 
 def database_lookup(settings: Settings, lookup: Callable[[psycopg.Connection], T]) -> tuple[T | None, str]:

@@ -80,10 +80,11 @@ def source_file(doc: DocumentRow) -> Path:
     return Path(text_path(doc.source_path))
 
 
-def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str]) -> RegisterReport:
+def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str], signer_did: str) -> RegisterReport:
     """Record each partition's document; validate new or changed ones as DoclingDocuments.
 
-    An unchanged document (content hash already ingested) is not loaded at all. A document that
+    An unchanged document (content hash already ingested under ``signer_did``, the active DID:
+    see storage.documents.register_document) is not loaded at all. A document that
     cannot be read or is not a DoclingDocument is recorded ``failed`` with its reason; a
     partition whose file has gone is failed by partition key (its previous row, if any, keeps
     what it had).
@@ -99,7 +100,7 @@ def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str
     conn.commit()
     for doc in documents:
         with conn.transaction():
-            changed = document_store.register_document(conn, doc)
+            changed = document_store.register_document(conn, doc, signer_did)
         if not changed:
             report.unchanged.append(doc)
             continue

@@ -33,6 +33,7 @@ class StreamsReport:
     failures: dict[str, str] = field(default_factory=dict)  # document_id -> reason
     adopted: int = 0  # streams the node held but the database did not know (writer.adopt)
     adopt_failures: list[str] = field(default_factory=list)  # chunks left unwritten: their node stream is unusable
+    superseded: int = 0  # streams of an earlier DID (key rotation) that this DID's streams replaced
 
 
 class ChunksRefused(ValueError):
@@ -79,6 +80,8 @@ def record_document_streams(
         events = [e for w in writes for e in w.events]
         outbox.enqueue_events(conn, events, unchecked={w.stream_id for w in writes if w.chunk_index in adoption.unchecked})
         streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
+        # After a key rotation, the previous DID's streams of these chunks are superseded by ours.
+        report.superseded = streams.mark_superseded(conn, document_id, signer.did)
     report.changes.update(w.change for w in writes)
     report.events = len(events)
     report.errors = list(plan.errors)
@@ -100,6 +103,7 @@ def write_document_streams(
                 total.restored += report.restored
                 total.errors += report.errors
                 total.adopted += report.adopted
+                total.superseded += report.superseded
                 total.adopt_failures += report.adopt_failures
                 if report.errors:  # the other chunks are written (kept); the document is not complete
                     conn.commit()

@@ -89,7 +89,7 @@ def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) 
     retried or a run resumes: an attempt that finds its work already done still reports it.
     Keys: events (written), created (init events), updated / removed (streams given data
     events beyond their first content), published (events of these streams posted since),
-    unchanged (the documents' other active streams).
+    unchanged (the documents' other active, current streams: not superseded by a key rotation).
     """
     row = conn.execute(
         """
@@ -106,7 +106,8 @@ def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) 
     ).fetchone()
     counts = dict(zip(("events", "created", "updated", "removed", "published"), row))
     active = conn.execute(
-        "SELECT count(*) FROM ceramic_streams WHERE document_id = ANY(%s) AND status = 'active'", (document_ids,)
+        "SELECT count(*) FROM ceramic_streams WHERE document_id = ANY(%s) AND status = 'active' AND superseded_by IS NULL",
+        (document_ids,),
     ).fetchone()[0]
     counts["unchanged"] = max(0, active - counts["created"] - counts["updated"])
     return counts

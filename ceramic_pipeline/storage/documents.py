@@ -48,17 +48,30 @@ def get_document(conn: psycopg.Connection, document_id: str) -> tuple[DocumentRo
     return (DocumentRow(*row[:4]), row[4]) if row else None
 
 
-def register_document(conn: psycopg.Connection, doc: DocumentRow) -> bool:
+# A chunk still without a current stream of the active signer: after a key rotation
+# (deploy/ROTATION.md) an unchanged document is written again, under the new DID.
+_NOT_UNDER_SIGNER = """
+EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.document_id AND NOT EXISTS (
+    SELECT 1 FROM ceramic_streams_all s
+    WHERE s.document_id = c.document_id AND s.chunk_index = c.chunk_index
+      AND s.signer_did = %s AND s.superseded_by IS NULL))
+"""
+
+
+def register_document(conn: psycopg.Connection, doc: DocumentRow, signer_did: str) -> bool:
     """Record ``doc`` for this run; False when its content is already ingested (nothing to do).
 
-    A document whose content hash equals the one last ingested keeps its state ``ingested``
-    (only its path and key are refreshed), so unchanged work costs one hash comparison. Any
-    other document (new, changed, or failed before) becomes ``registered`` with no error.
+    A document whose content hash equals the one last ingested, and each of whose chunks has
+    a current stream of ``signer_did`` (the active DID), keeps its state ``ingested`` (only its
+    path and key are refreshed), so unchanged work costs a hash comparison and one query. Any
+    other document (new, changed, failed before, or written under an earlier DID before a key
+    rotation) becomes ``registered`` with no error.
     """
     row = conn.execute(
-        "SELECT state, ingested_sha256 FROM documents WHERE document_id = %s", (doc.document_id,)
+        f"SELECT d.state, d.ingested_sha256, {_NOT_UNDER_SIGNER} FROM documents d WHERE d.document_id = %s",
+        (signer_did, doc.document_id),
     ).fetchone()
-    if row is not None and row[0] == "ingested" and row[1] == doc.content_sha256:
+    if row is not None and row[0] == "ingested" and row[1] == doc.content_sha256 and not row[2]:
         upsert_document(conn, doc)
         return False
     upsert_document(conn, doc)

@@ -307,6 +307,54 @@ CREATE TABLE ceramic_feed_cursors (
 );
 """
 
+# Key rotation (deploy/ROTATION.md): after the DID seed changes, the new DID writes its own
+# stream for each chunk, and the old DID's row records the StreamID that took its place. Rows
+# are otherwise kept as written (``stream verify`` still checks them). NULL: the chunk's
+# current stream. The column moves with a row to the archive and back; chunks_with_ceramic
+# joins only current streams, so a rotated chunk still has one row there.
+_SUPERSEDED_BY = """
+ALTER TABLE ceramic_streams ADD COLUMN superseded_by text;
+ALTER TABLE ceramic_streams_archive ADD COLUMN superseded_by text;
+
+-- archived_at stays the view's last column (dropped and created: a replace can only append).
+DROP VIEW ceramic_streams_all;
+CREATE VIEW ceramic_streams_all AS
+SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       superseded_by, NULL::timestamptz AS archived_at
+FROM ceramic_streams
+UNION ALL
+SELECT stream_id, latest_cid, version, signer_did, model_id, document_id, chunk_index,
+       content_sha256, ipfs_pins, stream_metadata, status, exact_values, created_at, last_updated,
+       superseded_by, archived_at
+FROM ceramic_streams_archive;
+
+CREATE OR REPLACE VIEW chunks_with_ceramic AS
+SELECT c.document_id,
+       c.chunk_index,
+       c.text,
+       c.text_cid,
+       c.text_sha256,
+       c.text_bytes,
+       c.headings,
+       c.pages,
+       c.source,
+       c.partition_key,
+       c.updated_at,
+       s.stream_id,
+       s.latest_cid,
+       s.version        AS stream_version,
+       s.status         AS stream_status,
+       s.signer_did,
+       s.model_id,
+       s.ipfs_pins,
+       s.last_updated   AS stream_last_updated,
+       c.exact_values   AS chunk_exact_values
+FROM chunks c
+LEFT JOIN ceramic_streams s
+       ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index AND s.superseded_by IS NULL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _INITIAL_SCHEMA),
     Migration(2, "chunk pin records", _CHUNK_PINS),
@@ -317,6 +365,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "unchecked init and adopted events", _UNCHECKED_INIT),
     Migration(8, "streams archive", _STREAMS_ARCHIVE),
     Migration(9, "feed cursors", _FEED_CURSORS),
+    Migration(10, "superseded streams (key rotation)", _SUPERSEDED_BY),
 )
 
 _CREATE_HISTORY = """

@@ -143,6 +143,39 @@ def streams_pinning(conn: psycopg.Connection, cid: str) -> list[str]:
     return [sid for (sid,) in rows]
 
 
+def mark_superseded(conn: psycopg.Connection, document_id: str, signer_did: str) -> int:
+    """Key rotation: make ``signer_did``'s streams the document's current ones; returns the rows superseded.
+
+    Every row of another signer for a chunk that ``signer_did`` has a stream for, and that is
+    not superseded yet, gets ``superseded_by`` = that stream's StreamID; ``signer_did``'s own
+    rows become current again (``superseded_by`` NULL: a rotation back to an earlier seed).
+    Nothing else in the rows changes (not even ``last_updated``: it means the last change of the
+    stream itself), so an old stream still verifies as written. Call it in the transaction that
+    writes the signer's rows (steps.streams.record_document_streams).
+    """
+    conn.execute(
+        "UPDATE ceramic_streams SET superseded_by = NULL "
+        "WHERE document_id = %s AND signer_did = %s AND superseded_by IS NOT NULL",
+        (document_id, signer_did),
+    )
+    return conn.execute(
+        """
+        UPDATE ceramic_streams old SET superseded_by = new.stream_id
+        FROM ceramic_streams new
+        WHERE new.document_id = %(doc)s AND new.signer_did = %(did)s
+          AND old.document_id = %(doc)s AND old.chunk_index = new.chunk_index
+          AND old.signer_did <> %(did)s AND old.superseded_by IS NULL
+        """,
+        {"doc": document_id, "did": signer_did},
+    ).rowcount
+
+
+def superseded_by(conn: psycopg.Connection, stream_id: str) -> str | None:
+    """The StreamID that replaced ``stream_id`` after a key rotation (hot or archived row), or None."""
+    row = conn.execute("SELECT superseded_by FROM ceramic_streams_all WHERE stream_id = %s", (stream_id,)).fetchone()
+    return row[0] if row else None
+
+
 def mark_removed(conn: psycopg.Connection, stream_ids: Iterable[str]) -> int:
     """Flag streams whose chunk disappeared; returns how many changed."""
     cur = conn.execute(
@@ -166,7 +199,7 @@ class ArchiveCountError(RuntimeError):
     """Rows were lost or duplicated by a move; the transaction is rolled back."""
 
 
-_ROW_COLUMNS = ", ".join(STORED_COLUMNS) + ", created_at, last_updated"
+_ROW_COLUMNS = ", ".join(STORED_COLUMNS) + ", created_at, last_updated, superseded_by"
 # A datum copied as-is keeps the hot table's compression (pglz); concatenating builds a new
 # value, which the archive then compresses with its own column method (lz4 where available).
 _RECOMPRESSED = _ROW_COLUMNS.replace("ipfs_pins", "ipfs_pins || '[]'::jsonb").replace(
@@ -249,7 +282,7 @@ def restore_archived(
         where, param = "document_id = %s", document_id
     else:
         where, param = "stream_id = ANY(%s)", list(stream_ids)
-    columns = ", ".join(STORED_COLUMNS) + ", created_at"
+    columns = ", ".join(STORED_COLUMNS) + ", created_at, superseded_by"
     with conn.transaction():
         rows = conn.execute(
             f"""

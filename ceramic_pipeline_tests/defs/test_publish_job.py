@@ -18,7 +18,7 @@ from ceramic_pipeline_tests.writer.support import document_chunks
 def test_publish_outbox_drains_pending_events_and_reports_them(instance, resources, pipeline_env):
     signer = DIDKey.from_seed(base64.b64decode(pipeline_env["AGENT_DID_SEED_BASE64"]))
     with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
-        register_document(conn, DocumentRow("queued.json", "queued-json", "/inbox/queued.json", "0" * 64))
+        register_document(conn, DocumentRow("queued.json", "queued-json", "/inbox/queued.json", "0" * 64), signer.did)
         upsert_chunks(conn, document_chunks("queued.json", 30))
         model = ensure_model(conn, signer)
         record_document_streams(conn, signer, model, "queued.json")  # queued, not posted (as with the node down)

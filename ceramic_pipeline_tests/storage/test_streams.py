@@ -6,7 +6,7 @@ import pytest
 
 from ceramic_pipeline.storage.streams import (
     COLUMNS, ArchiveCountError, StreamRow, StreamTip, archive_older_than, archived_stream, get_stream, mark_removed,
-    restore_archived, stream_tips, streams_for_document, streams_pinning, upsert_streams,
+    mark_superseded, restore_archived, stream_tips, streams_for_document, streams_pinning, superseded_by, upsert_streams,
 )
 
 SIGNER = "did:key:z6MkTestSigner"
@@ -235,3 +235,42 @@ def test_archive_and_restore_keep_exact_values(conn):
     assert archived_stream(conn, "kjzl-5") == odd  # U+0000 survives the move
     assert restore_archived(conn, stream_ids=["kjzl-5"]) == ["kjzl-5"]
     assert get_stream(conn, "kjzl-5") == odd
+
+
+def test_key_rotation_supersedes_the_old_signers_rows_and_back(conn):
+    """A, then B, then A again: each chunk has exactly one current row; old rows change only in superseded_by."""
+    other = "did:key:z6MkRotated"
+    old = [row(1), row(2)]
+    upsert_streams(conn, old)
+    conn.commit()
+    before = {r[0]: r for r in conn.execute("SELECT * FROM ceramic_streams")}
+    assert mark_superseded(conn, "doc-0", SIGNER) == 0  # nothing to supersede before a rotation
+
+    new = [row(1, stream_id="kjzl-b1", signer_did=other), row(2, stream_id="kjzl-b2", signer_did=other)]
+    upsert_streams(conn, new[:1])  # only chunk 1 written under the new DID so far
+    assert mark_superseded(conn, "doc-0", other) == 1
+    upsert_streams(conn, new[1:])
+    assert mark_superseded(conn, "doc-0", other) == 1
+    assert mark_superseded(conn, "doc-0", other) == 0  # idempotent
+    assert superseded_by(conn, "kjzl-1") == "kjzl-b1" and superseded_by(conn, "kjzl-2") == "kjzl-b2"
+    assert superseded_by(conn, "kjzl-b1") is None
+    after = {r[0]: r for r in conn.execute("SELECT * FROM ceramic_streams WHERE signer_did = %s", (SIGNER,))}
+    width = len(before["kjzl-1"])  # superseded_by is the last column; nothing before it changed
+    assert {k: v[:width - 1] for k, v in after.items()} == {k: v[:width - 1] for k, v in before.items()}
+    assert get_stream(conn, "kjzl-1") == old[0]  # the row still says what was written
+    # chunks_with_ceramic joins the current stream only: one row per chunk
+    conn.execute("INSERT INTO chunks (document_id, chunk_index, text, text_sha256, text_bytes, partition_key) "
+                 "VALUES ('doc-0', 1, 't', %s, 1, 'doc-0')", (sha("t"),))
+    assert conn.execute("SELECT stream_id FROM chunks_with_ceramic").fetchall() == [("kjzl-b1",)]
+
+    # rotating back: the first signer's rows are current again, the second's superseded by them
+    assert mark_superseded(conn, "doc-0", SIGNER) == 2
+    assert superseded_by(conn, "kjzl-1") is None and superseded_by(conn, "kjzl-b1") == "kjzl-1"
+    assert conn.execute("SELECT stream_id FROM chunks_with_ceramic").fetchall() == [("kjzl-1",)]
+
+    # the mark survives archival and restore
+    conn.commit()
+    archive_older_than(conn, 0)
+    assert superseded_by(conn, "kjzl-b2") == "kjzl-2"
+    restore_archived(conn, document_id="doc-0")
+    assert get_stream(conn, "kjzl-b2") is not None and superseded_by(conn, "kjzl-b2") == "kjzl-2"

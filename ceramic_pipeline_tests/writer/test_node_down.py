@@ -23,11 +23,11 @@ from ceramic_pipeline_tests.writer.support import assert_matches_node, stream_ro
 TIMEOUT_S = 2.0  # CERAMIC_TIMEOUT for this test
 
 
-def chunk_and_pin(connect, inbox, data_dir) -> list[str]:
+def chunk_and_pin(connect, inbox, data_dir, signer_did: str) -> list[str]:
     keys = [partition_key(doc_id) for doc_id, _path in inbox_files(inbox)]
     service = pinning_service_from_env({}, data_dir)
     with connect() as conn:
-        documents = register_documents(conn, inbox, keys).registered
+        documents = register_documents(conn, inbox, keys, signer_did).registered
         assert len(documents) == 3
         for doc in documents:
             chunk_into_table(conn, doc, ChunkerConfig())
@@ -44,7 +44,7 @@ def test_node_down_chunks_pins_signs_and_queues_everything_then_drains(connect, 
         node_time = time.monotonic()
         model, model_report = publish_model(connect, client, signer)
         node_time = time.monotonic() - node_time
-        document_ids = chunk_and_pin(connect, inbox, tmp_path / "data")
+        document_ids = chunk_and_pin(connect, inbox, tmp_path / "data", signer.did)
         started = time.monotonic()
         report = write_document_streams(connect, client, signer, model, document_ids)
         with connect() as c:
