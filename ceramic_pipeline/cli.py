@@ -92,8 +92,14 @@ def _stream_show(args: argparse.Namespace) -> int:
 
 
 def _stream_verify(args: argparse.Namespace) -> int:
+    from ceramic_pipeline.ceramic.identifiers import StreamID, StreamIDError
     from ceramic_pipeline.commands import verify_stream
 
+    try:
+        StreamID.from_string(args.stream_id)
+    except StreamIDError as exc:  # bad input: exit 2 like argparse (and like `stream show`)
+        print(f"ceramic-pipeline: stream verify: not a StreamID: {exc}", file=sys.stderr)
+        return 2
     ok, report = verify_stream(Settings.from_env(), args.stream_id)
     print(report)
     return 0 if ok else 1
@@ -211,7 +217,10 @@ def _add_restore(sub: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ceramic-pipeline", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ceramic-pipeline",
+        description="Signed, verifiable Ceramic streams for Docling chunks: ingest, inspect, publish, maintain.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("did", help="print the agent's did:key (never the seed)").set_defaults(func=_did)
     sub.add_parser("keygen", help="print a fresh base64 32-byte seed for AGENT_DID_SEED_BASE64").set_defaults(func=_keygen)

@@ -123,4 +123,11 @@ def format_summary(summary: dict[str, Any], as_json: bool) -> str:
     if as_json:
         return json.dumps(summary, indent=2, sort_keys=True)
     width = max(len(k) for k in summary)
-    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in summary.items())
+    lines = []
+    for key, value in summary.items():
+        if isinstance(value, list):  # failures, failed checks: one per line, readable
+            lines.append(key)
+            lines += [f"  - {item}" for item in value]
+        else:
+            lines.append(f"{key.ljust(width)}  {value}")
+    return "\n".join(lines)

@@ -69,8 +69,9 @@ def test_verify_fails_for_unknown_or_malformed_streams(node, tmp_path):
     env = _env(tmp_path, secrets.token_bytes(32), node.url)
     unknown = run(["stream", "verify", "k2t6wzhkhabz3mnvvx5ncv1zobsvr8jh5y2bql7bzzbbc4ee9ekxr6yjz44u0s"], env)
     assert unknown.returncode == 1 and unknown.stdout.startswith("FAILED") and "unknown to the node" in unknown.stdout
-    malformed = run(["stream", "verify", "not-a-stream"], env)
-    assert malformed.returncode == 1 and malformed.stdout.startswith("FAILED")
+    malformed = run(["stream", "verify", "not-a-stream"], env)  # bad input: exit 2, one line, as `stream show`
+    assert (malformed.returncode, malformed.stdout) == (2, "")
+    assert malformed.stderr.strip().splitlines()[-1].startswith("ceramic-pipeline: stream verify: not a StreamID:")
 
 
 def test_show_unknown_malformed_or_unreachable_is_one_line(node, tmp_path):
