@@ -19,12 +19,16 @@ def run_started_at(context: dg.AssetExecutionContext) -> datetime:
     return record.create_timestamp if record else datetime.now(timezone.utc)
 
 
-def outcomes_markdown(outcomes: Sequence[DocumentOutcome], limit: int = 200) -> str:
-    """A table a person reads in the UI: each document of the run, its state and why it failed."""
-    lines = ["| document | state | reason |", "|---|---|---|"]
-    for o in outcomes[:limit]:
-        reason = (o.error or "").replace("|", "\\|")
-        lines.append(f"| `{o.document_id}` | {o.state} | {reason} |")
-    if len(outcomes) > limit:
-        lines.append(f"| … {len(outcomes) - limit} more | | |")
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]], limit: int = 200) -> str:
+    """A Markdown table for asset metadata (what a person reads on the asset page), at most ``limit`` rows."""
+    cell = lambda value: str(value if value is not None else "").replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows[:limit]]
+    if len(rows) > limit:
+        lines.append(f"| … {len(rows) - limit} more |" + " |" * (len(headers) - 1))
     return "\n".join(lines)
+
+
+def outcomes_markdown(outcomes: Sequence[DocumentOutcome], limit: int = 200) -> str:
+    """Each document of the run, its state and why it failed."""
+    return markdown_table(("document", "state", "reason"), [(o.document_id, o.state, o.error) for o in outcomes], limit)

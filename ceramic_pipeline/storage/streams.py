@@ -314,3 +314,13 @@ def _check_pins(stream_id: str, pins: Any) -> None:
         if not isinstance(pin, dict) or any(k not in pin for k in _PIN_REQUIRED_KEYS):
             raise ValueError(f"stream {stream_id}: each pin needs keys {_PIN_REQUIRED_KEYS}, got {pin!r}")
 
+
+
+def streams_preview(conn: psycopg.Connection, document_ids: list[str], limit: int = 20) -> list[tuple]:
+    """(document_id, chunk_index, stream_id, version, latest_cid, status) of the documents' current
+    streams, in document and chunk order, at most ``limit`` rows (for a person's preview in the UI)."""
+    return conn.execute(
+        "SELECT document_id, chunk_index, stream_id, version, latest_cid, status FROM ceramic_streams "
+        "WHERE document_id = ANY(%s) AND superseded_by IS NULL ORDER BY document_id, chunk_index LIMIT %s",
+        (document_ids, limit),
+    ).fetchall()

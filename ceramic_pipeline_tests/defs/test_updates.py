@@ -70,6 +70,10 @@ def test_metadata_and_checks_of_a_first_ingest(instance, resources, inbox, pipel
     assert streams_meta["model_id"].startswith("kjz")
     assert metadata(result, "pinned_chunks")["pinned"] == 1
     assert metadata(result, "ceramic_streams_table")["verified_streams"] == 3
+    preview = streams_meta["preview"].splitlines()  # the asset page's table of the run's streams
+    assert preview[0] == "| document | chunk | stream | version | tip | status |" and len(preview) == 2 + 3
+    assert all(line.startswith("| kiln-maintenance-log.json |") and "| 2 | bagcq" in line and line.endswith("| active |")
+               for line in preview[2:])
     for stream_id, latest_cid, version, status in streams(pipeline_env["DATABASE_URL"], "kiln-maintenance-log.json").values():
         assert status == "active"
         assert stream_state(devnode.url, stream_id)["event_cid"] == latest_cid

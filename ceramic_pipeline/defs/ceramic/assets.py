@@ -4,12 +4,13 @@ from ceramic_pipeline.defs.partitions import documents
 from ceramic_pipeline.defs.pinning.assets import pinned_chunks
 from ceramic_pipeline.defs.policies import NETWORK_RETRY, SINGLE_RUN
 from ceramic_pipeline.defs.failures import fail_fast_unless_transient
-from ceramic_pipeline.defs.observability import outcomes_markdown, push_metrics, run_started_at
+from ceramic_pipeline.defs.observability import markdown_table, outcomes_markdown, push_metrics, run_started_at
 from ceramic_pipeline.resources import CeramicNodeResource, PostgresResource, SignerResource
 from ceramic_pipeline.steps.documents import UnknownPartitionError
 from ceramic_pipeline.steps.readback import read_back_documents
 from ceramic_pipeline.steps.streams import write_document_streams
 from ceramic_pipeline.storage import checks
+from ceramic_pipeline.storage.streams import streams_preview
 from ceramic_pipeline.storage.documents import documents_to_process, known_documents, outcomes_for_keys
 from ceramic_pipeline.writer.models import ensure_model, publish_model
 
@@ -64,6 +65,7 @@ def ceramic_streams(
         with postgres.connect() as conn:
             run_documents = [d.document_id for d in known_documents(conn, list(context.partition_keys))]
             counts = checks.run_stream_counts(conn, run_documents, run_started_at(context))
+            preview = streams_preview(conn, run_documents)
             unpublished = {d: checks.chunks_without_published_stream(conn, d, did.did) for d in document_ids if d not in report.failures}
             rejected = checks.rejected_events(conn)
     missing = {d: idx for d, idx in unpublished.items() if idx}
@@ -73,6 +75,7 @@ def ceramic_streams(
             "documents_in_run": len(context.partition_keys), "documents_written": len(document_ids) - len(report.failures),
             "failed": len(report.failures), "failures": dg.MetadataValue.json(report.failures),
             "sign_seconds": round(report.sign_seconds, 3), "publish_seconds": round(report.publish_seconds, 3),
+            "preview": dg.MetadataValue.md(markdown_table(("document", "chunk", "stream", "version", "tip", "status"), preview)),
         },
         check_results=[
             dg.AssetCheckResult(check_name=ALL_PUBLISHED.name, passed=not missing,
