@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import logging
+
 import httpx
 import psycopg
 
@@ -20,6 +22,7 @@ from ceramic_pipeline.ceramic.client import CeramicUnavailable
 from ceramic_pipeline.ceramic.did import SeedError
 from ceramic_pipeline.envparse import ConfigError
 from ceramic_pipeline.ipfs.errors import PinningAuthError, PinningUnavailableError
+from ceramic_pipeline.logs import log_context
 from ceramic_pipeline.storage import documents as document_store
 
 # Errors that say nothing about the document: retrying later may succeed.
@@ -38,6 +41,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 CONFIGURATION_ERRORS: tuple[type[BaseException], ...] = (ConfigError, PinningAuthError, SeedError)
 
 REASON_MAX_CHARS = 300
+
+log = logging.getLogger(__name__)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -68,14 +73,16 @@ def per_document(conn: psycopg.Connection, document_id: str, failures: dict[str,
     On failure the connection is rolled back first (the document's uncommitted work is
     discarded, and an aborted transaction is cleared), then the failure is recorded.
     """
-    try:
-        yield
-        conn.commit()
-    except Exception as exc:
-        if is_transient(exc) or is_configuration(exc):
-            raise
-        conn.rollback()
-        reason = one_line(exc)
-        document_store.mark_failed(conn, document_id, reason)
-        conn.commit()
-        failures[document_id] = reason
+    with log_context(document_id=document_id):  # the project's log lines inside name the document
+        try:
+            yield
+            conn.commit()
+        except Exception as exc:
+            if is_transient(exc) or is_configuration(exc):
+                raise
+            conn.rollback()
+            reason = one_line(exc)
+            document_store.mark_failed(conn, document_id, reason)
+            conn.commit()
+            failures[document_id] = reason
+            log.warning(f"document failed: {reason}")
