@@ -71,6 +71,7 @@ def test_one_bad_document_is_contained_and_its_reason_is_one_line(tmp_path, cli_
     records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     failed_lines = {r["document_id"]: r["message"] for r in records if r["message"].startswith("document failed: ")}
     assert set(failed_lines) == {"broken.json", "not-docling.json"} and failed_lines["broken.json"].endswith(reasons["broken.json"])
+    assert all(len(r.get("run_id", "")) == 36 for r in records if r["message"].startswith("document failed: "))  # and the run
     # the rejected files' content is in no output and nowhere in Dagster's storage (event log, compute logs)
     assert MARKER not in result.stdout + result.stderr
     home = Path(cli_env["DAGSTER_HOME"])

@@ -14,11 +14,19 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from ceramic_pipeline.logs import log_context
 from ceramic_pipeline.steps.outcomes import is_transient, one_line
 
 
 @contextmanager
-def fail_fast_unless_transient() -> Iterator[None]:
+def fail_fast_unless_transient(context: dg.OpExecutionContext | dg.AssetExecutionContext | None = None) -> Iterator[None]:
+    """Guard a step's body; with ``context``, the project's log lines inside carry the run id."""
+    with log_context(run_id=context.run.run_id if context is not None else None), _fail_fast():
+        yield
+
+
+@contextmanager
+def _fail_fast() -> Iterator[None]:
     try:
         yield
     except dg.Failure:

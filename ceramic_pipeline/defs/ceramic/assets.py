@@ -52,7 +52,7 @@ def ceramic_streams(
     context: dg.AssetExecutionContext, postgres: PostgresResource, signer: SignerResource, ceramic: CeramicNodeResource,
 ) -> dg.MaterializeResult:
     """Signed events per chunk (init + content, JSON-patch updates, removals) written to the outbox and published."""
-    with fail_fast_unless_transient():
+    with fail_fast_unless_transient(context):
         did = signer.signer()
         with postgres.connect() as conn:
             document_ids = _work(context, conn)
@@ -99,7 +99,7 @@ def ceramic_streams_table(
     the content we wrote; that is what the inbox sensor skips. A document whose events are still
     pending (node unreachable) stays registered; one whose read-back fails is marked failed.
     """
-    with fail_fast_unless_transient():
+    with fail_fast_unless_transient(context):
         did = signer.signer().did
         with postgres.connect() as conn, ceramic.client() as client:
             report = read_back_documents(conn, client, _work(context, conn), did)

@@ -21,7 +21,7 @@ def publish_pending_events(
     so the inbox sensor stops holding them in flight. The figures are read from the outbox
     since the run started, so a retried attempt still reports what the whole run published.
     """
-    with fail_fast_unless_transient():
+    with fail_fast_unless_transient(context):
         try:
             with ceramic.client() as client:
                 report = drain(postgres.connect, client)

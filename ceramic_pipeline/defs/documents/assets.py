@@ -18,7 +18,7 @@ def docling_documents(
     loaded); after a key rotation it is written again under the new DID. One that cannot be
     loaded is recorded as failed with its reason, and the run goes on with the others.
     """
-    with fail_fast_unless_transient():
+    with fail_fast_unless_transient(context):
         did = signer.signer().did
         with postgres.connect() as conn:
             report = register_documents(conn, inbox.folder(), list(context.partition_keys), did)
@@ -36,7 +36,7 @@ def docling_documents(
 @dg.asset(deps=[docling_documents], partitions_def=documents, backfill_policy=SINGLE_RUN, group_name="documents", kinds={"pandas", "postgres"})
 def docling_chunks(context: dg.AssetExecutionContext, inbox: InboxResource, postgres: PostgresResource) -> dg.MaterializeResult:
     """Deterministic docling-core chunks (a pandas DataFrame per document), stored in `chunks`."""
-    with fail_fast_unless_transient(), postgres.connect() as conn:
+    with fail_fast_unless_transient(context), postgres.connect() as conn:
         report = chunk_documents(conn, documents_to_process(conn, list(context.partition_keys)), inbox.chunker_config())
     preview = report.preview.drop(columns=["text"]).head(20) if report.preview is not None else None
     return dg.MaterializeResult(

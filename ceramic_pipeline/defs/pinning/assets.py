@@ -22,7 +22,7 @@ CIDS_RECOMPUTE = dg.AssetCheckSpec(
 def pinned_chunks(context: dg.AssetExecutionContext, postgres: PostgresResource, pinning: PinningResource) -> dg.MaterializeResult:
     """Chunks of PIN_THRESHOLD_BYTES or more, pinned to IPFS; the CID is computed locally and checked."""
     try:
-        with fail_fast_unless_transient(), postgres.connect() as conn:
+        with fail_fast_unless_transient(context), postgres.connect() as conn:
             service = pinning.service()
             report = pin_documents(conn, service, documents_to_process(conn, list(context.partition_keys)), pinning.threshold_bytes)
     finally:
