@@ -160,15 +160,6 @@ def known_documents(conn: psycopg.Connection, partition_keys: list[str]) -> list
     return [found[k] for k in partition_keys if k in found]
 
 
-def documents_for_keys(conn: psycopg.Connection, partition_keys: list[str]) -> list[DocumentRow]:
-    """The registered documents of these partitions, in the order given; a missing key is an error."""
-    found = registered_for_keys(conn, partition_keys)
-    missing = [k for k in partition_keys if k not in found]
-    if missing:
-        raise LookupError(f"partitions not registered by docling_documents yet: {', '.join(missing[:10])}")
-    return [found[k] for k in partition_keys]
-
-
 def awaiting_read_back(conn: psycopg.Connection, signer_did: str) -> list[str]:
     """Registered documents whose streams were written (by ``signer_did``) but not yet verified:
     their run ended while the node was unreachable."""

@@ -7,7 +7,7 @@ from ceramic_pipeline.storage.chunks import ChunkRow, chunks_for_document, prune
 from ceramic_pipeline.storage.documents import (
     DocumentRow,
     content_hashes,
-    documents_for_keys,
+    known_documents,
     get_document,
     mark_ingested,
     upsert_document,
@@ -85,9 +85,8 @@ def test_documents_upsert_and_unique_partition(conn):
     assert content_hashes(conn) == {"doc-1": sha("a"), "doc-3": sha("c")}
     upsert_document(conn, DocumentRow("doc-3", "part-3", "/inbox/c.json", sha("c2")))  # changed, not yet ingested
     assert content_hashes(conn)["doc-3"] == sha("c")
-    assert [d.document_id for d in documents_for_keys(conn, ["part-3", "part-1"])] == ["doc-3", "doc-1"]
-    with pytest.raises(LookupError, match="part-9"):
-        documents_for_keys(conn, ["part-1", "part-9"])
+    assert [d.document_id for d in known_documents(conn, ["part-3", "part-1"])] == ["doc-3", "doc-1"]
+    assert [d.document_id for d in known_documents(conn, ["part-1", "part-9"])] == ["doc-1"]  # unknown keys left out
     with pytest.raises(psycopg.errors.UniqueViolation):
         upsert_document(conn, DocumentRow("doc-2", "part-1", "/inbox/b.json", sha("b")))
 
