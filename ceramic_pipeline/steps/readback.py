@@ -114,15 +114,11 @@ def read_back_documents(
     """
     result = DocumentsReadBack()
     for document_id in document_ids:
-        if checks.chunks_without_published_stream(conn, document_id, signer_did):
-            result.pending.append(document_id)
-            continue
         report = verify_document_streams(conn, client, document_id, signer_did, full=full)
-        if report.unreachable and not report.failures:
-            result.verified += report.verified
+        result.verified += report.verified
+        if (report.pending or report.unreachable) and not report.failures:
             result.pending.append(document_id)
             continue
-        result.verified += report.verified
         result.failures += report.failures
         rows, chunks = checks.active_stream_count(conn, document_id, signer_did), checks.chunk_count(conn, document_id)
         if report.failures:

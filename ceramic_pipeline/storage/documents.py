@@ -71,10 +71,10 @@ def register_document(conn: psycopg.Connection, doc: DocumentRow, signer_did: st
         f"SELECT d.state, d.ingested_sha256, {_NOT_UNDER_SIGNER} FROM documents d WHERE d.document_id = %s",
         (signer_did, doc.document_id),
     ).fetchone()
-    if row is not None and row[0] == "ingested" and row[1] == doc.content_sha256 and not row[2]:
-        upsert_document(conn, doc)
-        return False
+    unchanged = row is not None and row[0] == "ingested" and row[1] == doc.content_sha256 and not row[2]
     upsert_document(conn, doc)
+    if unchanged:
+        return False
     conn.execute(
         "UPDATE documents SET state = 'registered', error = NULL, failed_sha256 = NULL, updated_at = now() "
         "WHERE document_id = %s",

@@ -1,7 +1,6 @@
 """The protocol core is pure: importing all of it imports no Dagster, database, docling or server code."""
 
-import subprocess
-import sys
+from ceramic_pipeline_tests.layering import modules_loaded_by
 
 # Third-party roots the core must never pull in: orchestration, databases (PostgreSQL and the
 # devnode's SQLite), docling, and the HTTP *server* stack (the core's httpx client is fine).
@@ -11,14 +10,7 @@ FORBIDDEN_PACKAGES = {"devnode", "storage", "defs", "steps", "resources", "write
 
 
 def _modules_loaded_by_the_core() -> list[str]:
-    code = (
-        "import sys, pkgutil, importlib, ceramic_pipeline.ceramic as c\n"
-        "for m in pkgutil.walk_packages(c.__path__, c.__name__ + '.'):\n"
-        "    importlib.import_module(m.name)\n"
-        "print('\\n'.join(sorted(sys.modules)))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return out.stdout.split()
+    return modules_loaded_by("ceramic_pipeline.ceramic")
 
 
 def test_protocol_core_imports_no_dagster_database_or_server():
