@@ -77,7 +77,6 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     started = time.perf_counter()
     with ExitStack() as stack:
         instance = _instance(stack)
-        migrate(database_url)  # a fresh DATABASE_URL gets its tables before the first write below
         with psycopg.connect(database_url) as conn:
             record_sources(conn, documents)  # so the runs find files outside the inbox by partition key
         existing = set(instance.get_dynamic_partitions("documents"))
