@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,12 +104,10 @@ def chunk_document(doc: DoclingDocument, config: ChunkerConfig | None = None, *,
 
 
 def build_chunker(config: ChunkerConfig) -> BaseChunker:
-    # Imported here, not at module load: docling_core.transforms.chunker's package imports
-    # transformers (~7 s under load, and a "PyTorch was not found" line), which a run that
-    # chunks nothing (unchanged documents) never needs.
-    from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
-
     if config.kind == "hierarchical":
+        _import_chunkers_without_transformers()
+        from docling_core.transforms.chunker.hierarchical_chunker import HierarchicalChunker
+
         return HierarchicalChunker()
     from docling_core.transforms.chunker.hybrid_chunker import HybridChunker
 
@@ -116,14 +116,45 @@ def build_chunker(config: ChunkerConfig) -> BaseChunker:
     return HybridChunker(tokenizer=tokenizer, merge_peers=config.merge_peers)
 
 
+# Set when docling-core's chunker package was imported with transformers hidden (below).
+_TOKENIZER_MODULE_WITHOUT_TRANSFORMERS = False
+
+
+def _import_chunkers_without_transformers() -> None:
+    """Import ``docling_core.transforms.chunker`` without transformers, for the hierarchical chunker.
+
+    The package's ``__init__`` imports the hybrid chunker, whose Hugging Face tokenizer module
+    imports transformers, and transformers imports torch when it is installed: measured 2.3 s
+    of every ingest process (and every `dagster dev` run process) on the CI machine, 20 % of a
+    2,000-chunk ingest, for a chunker that uses no tokenizer. That module treats transformers
+    as optional (it catches the ImportError), so it is imported here with ``transformers``
+    hidden (``sys.modules[name] = None`` makes ``import`` raise ImportError); a hybrid chunker
+    built later re-imports the tokenizer module (``_local_tokenizer``). Nothing is hidden when
+    the package or transformers is already loaded.
+    """
+    global _TOKENIZER_MODULE_WITHOUT_TRANSFORMERS
+    if "docling_core.transforms.chunker" in sys.modules or "transformers" in sys.modules:
+        return
+    sys.modules["transformers"] = None  # type: ignore[assignment]
+    try:
+        importlib.import_module("docling_core.transforms.chunker")
+    finally:
+        del sys.modules["transformers"]
+    _TOKENIZER_MODULE_WITHOUT_TRANSFORMERS = True
+
+
 @functools.lru_cache(maxsize=4)
 def _local_tokenizer(tokenizer_dir: Path, max_tokens: int):
     """Load (once per process) a tokenizer from disk; ``local_files_only`` forbids hub access."""
-    from docling_core.transforms.chunker.tokenizer.huggingface import HuggingFaceTokenizer
+    global _TOKENIZER_MODULE_WITHOUT_TRANSFORMERS
+    from docling_core.transforms.chunker.tokenizer import huggingface
 
+    if _TOKENIZER_MODULE_WITHOUT_TRANSFORMERS:  # imported for a hierarchical chunker: now import it with transformers
+        huggingface = importlib.reload(huggingface)
+        _TOKENIZER_MODULE_WITHOUT_TRANSFORMERS = False
     if not tokenizer_dir.is_dir():
         raise ValueError(f"tokenizer directory {tokenizer_dir} does not exist")
-    return HuggingFaceTokenizer.from_pretrained(str(tokenizer_dir), max_tokens=max_tokens, local_files_only=True)
+    return huggingface.HuggingFaceTokenizer.from_pretrained(str(tokenizer_dir), max_tokens=max_tokens, local_files_only=True)
 
 
 def _to_chunk(index: int, raw: BaseChunk, source: str) -> Chunk:

@@ -1,5 +1,6 @@
 import dataclasses
 import hashlib
+import os
 
 import pandas as pd
 import pytest
@@ -180,3 +181,27 @@ def test_missing_tokenizer_dir_is_a_clear_error(tmp_path, samples):
     config = ChunkerConfig(kind="hybrid", tokenizer_dir=tmp_path / "no-such-tokenizer", max_tokens=64)
     with pytest.raises(ValueError, match="no-such-tokenizer does not exist"):
         chunk_document(samples["studio-safety-notes.json"], config)
+
+
+def test_hierarchical_chunking_does_not_import_transformers_and_hybrid_still_works_after_it(wordpiece_tokenizer_dir):
+    """build_chunker hides transformers for the hierarchical chunker (2.3 s of torch and
+    transformers imports per process); a hybrid chunker built later in the same process works."""
+    import subprocess
+    import sys
+
+    script = f"""
+import sys
+from ceramic_pipeline.documents import load_document
+from ceramic_pipeline.documents.chunking import ChunkerConfig, chunk_document
+from ceramic_pipeline.samples import sample_documents_dir
+doc = load_document(sample_documents_dir() / "kiln-maintenance-log.json")
+plain = chunk_document(doc)
+assert "transformers" not in sys.modules and "torch" not in sys.modules, "hierarchical chunking imported transformers"
+hybrid = chunk_document(doc, ChunkerConfig(kind="hybrid", tokenizer_dir={str(wordpiece_tokenizer_dir)!r}, max_tokens=128))
+assert "transformers" in sys.modules and len(hybrid) > len(plain)
+assert chunk_document(doc) == plain
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"
