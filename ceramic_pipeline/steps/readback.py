@@ -1,19 +1,30 @@
 """Read a document's streams back from the node, verify them, and record which tip was verified.
 
-Only streams whose current tip was not verified yet are read (issue 10: re-runs of unchanged
-documents cost no read-back); ``full=True`` re-verifies every live stream. A stream whose tip
-event is still pending in the outbox is counted as pending, not read: the node cannot have it.
+Two depths (issue 10):
+
+- **tip** (every run, the default): one ``GET /streams/{id}`` per stream whose tip is not yet
+  verified. The node must report our tip CID as the stream's tip, our DID as controller and
+  the content we wrote. A CID commits to its whole ``prev`` chain and ceramic-one validates
+  every event's signature and ``prev`` when it accepts it, so a matching tip means the node
+  holds the chain we signed; walking it again would cost one request per event.
+- **full** (``full=True``: the weekly ``verify_streams`` job, ``stream verify``): every live
+  stream's chain is fetched event by event and checked here (signatures, CIDs, ``prev`` order,
+  controller), trusting nothing the node says; then tip, version and content are compared.
+
+A stream whose tip event is still pending in the outbox is counted as pending, not read: the
+node cannot have it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 
-from ceramic_pipeline.ceramic.client import CeramicClient, CeramicUnavailable
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, CeramicUnavailable, StreamState
 from ceramic_pipeline.ceramic.verify import EventError
 from ceramic_pipeline.storage import checks
 from ceramic_pipeline.storage import documents as document_store
@@ -31,21 +42,33 @@ class VerifyReport:
 
 
 def differences(back: ReadBack, row: StreamRow) -> str | None:
-    """Why the node's stream is not what ``row`` says was written, or None when it is.
+    """Why the node's (fully verified) stream is not what ``row`` says was written, or None when it is.
 
     Compares controller, tip, version and content (a rejected data event leaves the node's
     content at an older state, or None/``{}`` when it was the first one).
     """
-    if back.controller != row.signer_did:
-        return f"controller {back.controller} is not {row.signer_did}"
-    if back.tip != row.latest_cid:
-        return f"node tip {back.tip} (version {len(back.events)}) but the database says {row.latest_cid} (version {row.version}) was written"
-    if len(back.events) != row.version:
-        return f"node has {len(back.events)} events but the database says {row.version}"
+    return _state_differences(back.controller, back.tip, back.content, row, events=len(back.events))
+
+
+def tip_differences(state: StreamState | None, row: StreamRow) -> str | None:
+    """Why the node's stream state is not what ``row`` says was written, or None when it is (tip depth)."""
+    if state is None:
+        return "stream is unknown to the node"
+    return _state_differences(state.controller, state.event_cid, state.content, row)
+
+
+def _state_differences(controller: str, tip: str, content: Any, row: StreamRow, events: int | None = None) -> str | None:
+    if controller != row.signer_did:
+        return f"controller {controller} is not {row.signer_did}"
+    if tip != row.latest_cid:
+        at = f" (version {events})" if events is not None else ""
+        return f"node tip {tip}{at} but the database says {row.latest_cid} (version {row.version}) was written"
+    if events is not None and events != row.version:
+        return f"node has {events} events but the database says {row.version}"
     written: Any = row.stream_metadata.get("content")
-    if not isinstance(back.content, dict) or not back.content or content_sha256(back.content) != row.content_sha256:
-        return f"node content {'is empty' if not back.content else 'differs'}: not what the database says was written"
-    if written is not None and back.content != written:
+    if not isinstance(content, dict) or not content or content_sha256(content) != row.content_sha256:
+        return f"node content {'is empty' if not content else 'differs'}: not what the database says was written"
+    if written is not None and content != written:
         return "node content differs from what the database says was written"
     return None
 
@@ -53,42 +76,62 @@ def differences(back: ReadBack, row: StreamRow) -> str | None:
 def verify_document_streams(
     conn: psycopg.Connection, client: CeramicClient, document_id: str, signer_did: str, *, full: bool = False
 ) -> VerifyReport:
-    """Verify the document's unverified stream tips (every live stream with ``full``); commits."""
-    report = VerifyReport()
-    confirmed: dict[str, str] = {}
-    candidates = checks.streams_to_verify(conn, document_id, signer_did, full=full)
-    report.pending = sum(1 for _row, published in candidates if not published)
+    """``verify_streams`` for one document."""
+    return verify_streams(conn, client, [document_id], signer_did, full=full)[document_id]
+
+
+def verify_streams(
+    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False
+) -> dict[str, VerifyReport]:
+    """Verify the documents' unverified stream tips (every live stream's full chain with ``full``); commits.
+
+    All the documents' streams are read in one batch (the client bounds requests in flight),
+    so the node is kept busy instead of waiting on one document's round trips at a time.
+    """
+    reports = {document_id: VerifyReport() for document_id in document_ids}
+    candidates = checks.streams_to_verify(conn, document_ids, signer_did, full=full)
+    for row, published in candidates:
+        reports[row.document_id].pending += not published
     rows = [row for row, published in candidates if published]
-    # Streams are independent, so they are read back concurrently (the client bounds requests
-    # in flight): sequentially, the run's read-back was a third of a fresh ingest's time.
-    with ThreadPoolExecutor(max_workers=max(1, min(READ_BACK_THREADS, client.max_in_flight, len(rows)))) as pool:
-        outcomes = list(pool.map(lambda row: _read(client, row.stream_id), rows))
-    for n, (row, (back, error)) in enumerate(zip(rows, outcomes)):
-        if isinstance(error, CeramicUnavailable):
-            report.unreachable = f"{len(rows) - n} stream(s) of {document_id} not read back: {error}"
-            break
-        if error is not None:
-            report.failures.append(f"{row.stream_id}: {error}")
+    outcomes = _full_checks(client, rows) if full else _tip_checks(client, rows)
+    confirmed: dict[str, str] = {}
+    left = Counter(row.document_id for row in rows)  # streams of each document not yet looked at
+    for row, outcome in zip(rows, outcomes):
+        report = reports[row.document_id]
+        left[row.document_id] -= 1
+        if report.unreachable:
             continue
-        problem = differences(back, row)
-        if problem:
-            report.failures.append(f"{row.stream_id}: {problem}")
+        if isinstance(outcome, CeramicUnavailable):
+            report.unreachable = f"{left[row.document_id] + 1} stream(s) of {row.document_id} not read back: {outcome}"
+        elif outcome is not None:
+            report.failures.append(f"{row.stream_id}: {outcome}")
         else:
-            confirmed[row.stream_id] = back.tip
+            confirmed[row.stream_id] = row.latest_cid
             report.verified += 1
     checks.confirm_streams(conn, confirmed)
     conn.commit()
-    return report
+    return reports
+
+
+def _tip_checks(client: CeramicClient, rows: list[StreamRow]) -> list[str | Exception | None]:
+    """Per row: None (verified), what differs, or the node error; one concurrent GET per stream."""
+    states = client.get_streams([row.stream_id for row in rows])
+    return [state if isinstance(state, CeramicError) else tip_differences(state, row) for row, state in zip(rows, states)]
 
 
 READ_BACK_THREADS = 8
 
 
-def _read(client: CeramicClient, stream_id: str) -> tuple[ReadBack | None, Exception | None]:
-    try:
-        return read_back(client, stream_id), None
-    except (EventError, CeramicUnavailable) as exc:
-        return None, exc
+def _full_checks(client: CeramicClient, rows: list[StreamRow]) -> list[str | Exception | None]:
+    def check(row: StreamRow) -> str | Exception | None:
+        try:
+            return differences(read_back(client, row.stream_id), row)
+        except (EventError, CeramicUnavailable) as exc:
+            return exc
+
+    # Streams are independent, so their chains are walked concurrently (the client bounds requests in flight).
+    with ThreadPoolExecutor(max_workers=max(1, min(READ_BACK_THREADS, client.max_in_flight, len(rows)))) as pool:
+        return list(pool.map(check, rows))
 
 
 @dataclass
@@ -113,14 +156,16 @@ def read_back_documents(
     - otherwise ``failed``, with the first difference as its reason.
     """
     result = DocumentsReadBack()
+    reports = verify_streams(conn, client, document_ids, signer_did, full=full)
+    counts = checks.stream_and_chunk_counts(conn, document_ids, signer_did)
     for document_id in document_ids:
-        report = verify_document_streams(conn, client, document_id, signer_did, full=full)
+        report = reports[document_id]
         result.verified += report.verified
         if (report.pending or report.unreachable) and not report.failures:
             result.pending.append(document_id)
             continue
         result.failures += report.failures
-        rows, chunks = checks.active_stream_count(conn, document_id, signer_did), checks.chunk_count(conn, document_id)
+        rows, chunks = counts[document_id]
         if report.failures:
             document_store.mark_failed(conn, document_id, f"{len(report.failures)} stream(s) failed read-back: {report.failures[0]}")
         elif rows != chunks:

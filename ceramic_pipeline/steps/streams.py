@@ -18,7 +18,7 @@ from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import outbox, streams
 from ceramic_pipeline.writer.adopt import Adoption, adopt_streams
 from ceramic_pipeline.writer.plan import ChunkError, plan_document
-from ceramic_pipeline.writer.publisher import PublishReport, publish_outbox
+from ceramic_pipeline.writer.publisher import BackgroundPublisher, PublishReport, publish_outbox
 
 
 @dataclass
@@ -28,8 +28,8 @@ class StreamsReport:
     restored: int = 0  # rows brought back from ceramic_streams_archive
     errors: list[ChunkError] = field(default_factory=list)  # chunks not written (nothing signed or recorded)
     publish: PublishReport = field(default_factory=PublishReport)
-    sign_seconds: float = 0.0  # plan, sign and record in the outbox
-    publish_seconds: float = 0.0
+    sign_seconds: float = 0.0  # plan, sign and record in the outbox (events are posted meanwhile)
+    publish_seconds: float = 0.0  # the final drain, after the last document was recorded
     failures: dict[str, str] = field(default_factory=dict)  # document_id -> reason
     adopted: int = 0  # streams the node held but the database did not know (writer.adopt)
     adopt_failures: list[str] = field(default_factory=list)  # chunks left unwritten: their node stream is unusable
@@ -94,8 +94,9 @@ def write_document_streams(
 ) -> StreamsReport:
     total = StreamsReport()
     started = time.perf_counter()
-    with connect() as conn:
+    with connect() as conn, BackgroundPublisher(connect, client) as background:
         for document_id in document_ids:
+            events_before = total.events
             with per_document(conn, document_id, total.failures):
                 report = record_document_streams(conn, signer, model, document_id, client)
                 total.changes.update(report.changes)
@@ -111,7 +112,10 @@ def write_document_streams(
                 if report.adopt_failures:  # writing them would fork or extend a stream we cannot vouch for
                     conn.commit()
                     raise StreamsNotAdopted(f"{len(report.adopt_failures)} chunk(s) not written: {report.adopt_failures[0]}")
+            if total.events > events_before:
+                background.wake()  # this document's events are committed: post them while the next is signed
     signed = time.perf_counter()
-    total.publish = publish_outbox(connect, client)
+    total.publish = publish_outbox(connect, client)  # what the background publisher left, and the pending count
+    total.publish.add(background.report)
     total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed
     return total

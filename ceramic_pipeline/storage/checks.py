@@ -2,36 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import psycopg
 
 from ceramic_pipeline.storage.streams import STORED_COLUMNS, StreamRow, stream_row
 
 
-def chunks_without_published_stream(conn: psycopg.Connection, document_id: str, signer_did: str) -> list[int]:
-    """Chunk indexes whose stream is missing or whose tip event is not yet accepted by the node."""
+def unpublished_chunks(conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str) -> dict[str, list[int]]:
+    """{document: chunk indexes} of the chunks whose stream is missing or whose tip event the node
+    has not accepted yet; documents with none are left out. One query for all the documents: per
+    document, the planner hashed the whole outbox each time (4.3 s of a 10,000-chunk ingest)."""
     rows = conn.execute(
         """
-        SELECT c.chunk_index FROM chunks c
+        SELECT c.document_id, c.chunk_index FROM chunks c
         LEFT JOIN ceramic_streams s
                ON s.document_id = c.document_id AND s.chunk_index = c.chunk_index AND s.signer_did = %s
-        LEFT JOIN ceramic_events e ON e.event_cid = s.latest_cid AND e.status = 'published'
-        WHERE c.document_id = %s AND e.event_cid IS NULL
-        ORDER BY c.chunk_index
+        WHERE c.document_id = ANY(%s)
+          AND NOT EXISTS (SELECT 1 FROM ceramic_events e WHERE e.event_cid = s.latest_cid AND e.status = 'published')
+        ORDER BY c.document_id, c.chunk_index
         """,
-        (signer_did, document_id),
+        (signer_did, list(document_ids)),
     )
-    return [i for (i,) in rows]
+    missing: dict[str, list[int]] = {}
+    for document_id, index in rows:
+        missing.setdefault(document_id, []).append(index)
+    return missing
 
 
-def active_stream_count(conn: psycopg.Connection, document_id: str, signer_did: str) -> int:
-    return conn.execute(
-        "SELECT count(*) FROM ceramic_streams WHERE document_id = %s AND signer_did = %s AND status = 'active'",
-        (document_id, signer_did),
-    ).fetchone()[0]
-
-
-def chunk_count(conn: psycopg.Connection, document_id: str) -> int:
-    return conn.execute("SELECT count(*) FROM chunks WHERE document_id = %s", (document_id,)).fetchone()[0]
+def stream_and_chunk_counts(conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str) -> dict[str, tuple[int, int]]:
+    """{document: (active stream rows of ``signer_did``, chunks)} for each of ``document_ids``."""
+    rows = conn.execute(
+        """
+        SELECT d.id,
+               (SELECT count(*) FROM ceramic_streams s WHERE s.document_id = d.id AND s.signer_did = %s AND s.status = 'active'),
+               (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)
+        FROM unnest(%s::text[]) AS d(id)
+        """,
+        (signer_did, list(document_ids)),
+    )
+    return {document_id: (streams, chunks) for document_id, streams, chunks in rows}
 
 
 def rejected_events(conn: psycopg.Connection, limit: int = 50) -> list[tuple[str, str, int, str]]:
@@ -62,9 +72,9 @@ def confirm_streams(conn: psycopg.Connection, confirmed: dict[str, str]) -> int:
 
 
 def streams_to_verify(
-    conn: psycopg.Connection, document_id: str, signer_did: str, *, full: bool = False
+    conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str, *, full: bool = False
 ) -> list[tuple[StreamRow, bool]]:
-    """(row, tip published?) for the document's live streams whose tip is not yet verified.
+    """(row, tip published?) for the documents' live streams whose tip is not yet verified, by document and chunk.
 
     ``full=True`` returns every live stream, verified before or not (a full re-verification).
     A tip that is not published (still pending, or rejected) cannot be read back yet.
@@ -73,13 +83,21 @@ def streams_to_verify(
         f"""
         SELECT {", ".join(f"s.{c}" for c in STORED_COLUMNS)}, coalesce(e.status = 'published', false)
         FROM ceramic_streams s LEFT JOIN ceramic_events e ON e.event_cid = s.latest_cid
-        WHERE s.document_id = %s AND s.signer_did = %s AND s.status <> 'archived'
+        WHERE s.document_id = ANY(%s) AND s.signer_did = %s AND s.status <> 'archived'
           AND (%s OR s.verified_cid IS DISTINCT FROM s.latest_cid)
-        ORDER BY s.chunk_index
+        ORDER BY s.document_id, s.chunk_index
         """,
-        (document_id, signer_did, full),
+        (list(document_ids), signer_did, full),
     )
     return [(stream_row(r[:-1]), r[-1]) for r in rows]  # exact values merged back (storage/exact.py)
+
+
+def documents_with_live_streams(conn: psycopg.Connection, signer_did: str) -> list[str]:
+    """Ids of the documents that have streams of ``signer_did`` not archived, in id order."""
+    return [d for (d,) in conn.execute(
+        "SELECT DISTINCT document_id FROM ceramic_streams WHERE signer_did = %s AND status <> 'archived' ORDER BY document_id",
+        (signer_did,),
+    )]
 
 
 def run_stream_counts(conn: psycopg.Connection, document_ids: list[str], since) -> dict[str, int]:

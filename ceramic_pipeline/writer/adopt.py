@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, NodeUnreachable
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, CeramicUnavailable, NodeUnreachable
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.ceramic.verify import EventError
@@ -46,43 +45,42 @@ def adopt_streams(
 
     A chunk whose node stream does not verify, or is not ours, lands in ``failed`` and must not
     be written (a new event would fork or extend a stream we cannot vouch for). With the node
-    unreachable the remaining indexes land in ``unchecked``; nothing is raised.
+    unreachable (or a lookup still failing after its retries) the indexes land in ``unchecked``:
+    their inits are queued so that the publisher looks them up before posting. Nothing is raised.
     """
     result = Adoption()
-
-    def probe(index: int) -> tuple[int, ReadBack | None | BaseException]:
-        stream_id = chunk_stream_id(signer.did, model, document_id, index)
-        try:
-            state = client.get_stream(stream_id)
-            return index, None if state is None else read_back(client, stream_id, state=state)
-        except (CeramicError, EventError) as exc:
-            return index, exc
-
+    stream_ids = {index: chunk_stream_id(signer.did, model, document_id, index) for index in chunk_indexes}
     # The first lookup goes alone: if the node is unreachable, nothing else is sent its way.
-    first = probe(chunk_indexes[0]) if chunk_indexes else None
-    if first is not None and isinstance(first[1], NodeUnreachable):
+    first = client.get_streams([stream_ids[chunk_indexes[0]]]) if chunk_indexes else []
+    if first and isinstance(first[0], NodeUnreachable):
         result.unchecked.update(chunk_indexes)
         return result
-    workers = max(1, min(client.max_in_flight, len(chunk_indexes)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = [first, *pool.map(probe, chunk_indexes[1:])] if first else []
-        for index, outcome in outcomes:
-            if outcome is None:
-                continue  # a new stream
-            if isinstance(outcome, NodeUnreachable):
-                result.unchecked.add(index)
-            elif isinstance(outcome, BaseException):
-                result.failed[index] = f"{document_id}#{index}: the node's stream could not be adopted: {outcome}"
-            else:
-                problem = _not_ours(outcome, signer, model)
-                if problem:
-                    result.failed[index] = f"{document_id}#{index}: the node's stream {outcome.stream_id} {problem}"
-                    continue
-                result.rows[index] = _row(outcome, signer, model, document_id, index, pins.get(index, []))
-                result.events += [
-                    OutboxEvent(str(e.cid), outcome.stream_id, i, "init" if i == 0 else "data", e.car)
-                    for i, e in enumerate(outcome.events)
-                ]
+    states = first + client.get_streams([stream_ids[i] for i in chunk_indexes[1:]])  # concurrent GETs
+    for index, state in zip(chunk_indexes, states):
+        if state is None:
+            continue  # a new stream (the usual case: one GET, nothing more)
+        if isinstance(state, CeramicUnavailable):  # down, or still failing after retries: the publisher looks again
+            result.unchecked.add(index)
+            continue
+        try:
+            if isinstance(state, CeramicError):
+                raise state
+            back = read_back(client, stream_ids[index], state=state)  # rare: walk and verify the node's chain
+        except CeramicUnavailable:
+            result.unchecked.add(index)
+            continue
+        except (CeramicError, EventError) as exc:
+            result.failed[index] = f"{document_id}#{index}: the node's stream could not be adopted: {exc}"
+            continue
+        problem = _not_ours(back, signer, model)
+        if problem:
+            result.failed[index] = f"{document_id}#{index}: the node's stream {back.stream_id} {problem}"
+            continue
+        result.rows[index] = _row(back, signer, model, document_id, index, pins.get(index, []))
+        result.events += [
+            OutboxEvent(str(e.cid), back.stream_id, i, "init" if i == 0 else "data", e.car)
+            for i, e in enumerate(back.events)
+        ]
     return result
 
 

@@ -14,9 +14,10 @@ any work, means a node that is down never blocks chunking and signing (issue 8, 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+import threading
 
 import psycopg
 
@@ -35,6 +36,14 @@ class PublishReport:
     dropped: int = 0  # streams not posted: the node already held them with another history
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: PublishReport) -> None:
+        """Count ``other``'s events in this report as well (``pending`` is a snapshot: kept as is)."""
+        self.published += other.published
+        self.rejected += other.rejected
+        self.failed += other.failed
+        self.dropped += other.dropped
+        self.errors += other.errors
+
 
 class StreamExists(CeramicError):
     """An unchecked init's stream is already on the node: posting our events would fork it."""
@@ -44,24 +53,37 @@ def _is_model(stream_id: str) -> bool:
     return StreamID.from_string(stream_id).type == StreamType.MODEL
 
 
-def _post(client: CeramicClient, event: outbox.PendingEvent) -> BaseException | None:
-    try:
-        if event.unchecked and client.get_stream(event.stream_id) is not None:
-            return StreamExists("already on the node with a history this database does not know "
-                                "(database lost or restored?); its queued events were dropped and the next run adopts it")
-        client.post_event(event.car)
-        if event.position == 0 and _is_model(event.stream_id):
-            client.register_interest(event.stream_id)  # idempotent: a re-post registers again
-    except CeramicError as exc:
-        return exc
-    return None
+def _post(client: CeramicClient, events: list[outbox.PendingEvent]) -> list[BaseException | None]:
+    """Post ``events`` (at most one per stream) concurrently; one outcome per event, None when published.
+
+    An unchecked init is first looked up: a stream the node already holds is not posted
+    (StreamExists). A Model's init also registers interest in the model.
+    """
+    outcomes: dict[str, BaseException | None] = {}
+    unchecked = [e for e in events if e.unchecked]
+    for event, state in zip(unchecked, client.get_streams([e.stream_id for e in unchecked])):
+        if isinstance(state, CeramicError):
+            outcomes[event.event_cid] = state
+        elif state is not None:
+            outcomes[event.event_cid] = StreamExists(
+                "already on the node with a history this database does not know "
+                "(database lost or restored?); its queued events were dropped and the next run adopts it")
+    to_post = [e for e in events if e.event_cid not in outcomes]
+    outcomes.update(zip((e.event_cid for e in to_post), client.post_streams([[e.car] for e in to_post])))
+    for event in to_post:
+        if outcomes[event.event_cid] is None and event.position == 0 and _is_model(event.stream_id):
+            try:
+                client.register_interest(event.stream_id)  # idempotent: a re-post registers again
+            except CeramicError as exc:
+                outcomes[event.event_cid] = exc
+    return [outcomes[e.event_cid] for e in events]
 
 
 def publish_outbox(
     connect: Callable[[], psycopg.Connection], client: CeramicClient, *, batch_size: int = 500
 ) -> PublishReport:
     report = PublishReport()
-    with connect() as conn, ThreadPoolExecutor(max_workers=client.max_in_flight) as pool:
+    with connect() as conn:
         while True:
             # The batch stays locked until its outcomes are recorded, so a publisher running at
             # the same time (schedule vs. asset) skips these events instead of posting them twice.
@@ -71,13 +93,13 @@ def publish_outbox(
                     break
                 models = [e for e in ready if _is_model(e.stream_id)]
                 others = [e for e in ready if not _is_model(e.stream_id)]
-                outcomes = [(e, _post(client, e)) for e in models]  # models first, one by one
+                outcomes = [(e, *_post(client, [e])) for e in models]  # models first, one by one
                 if others and client.unreachable and all(err is None for _, err in outcomes):
                     # The node was unreachable: one event probes it before a batch is sent its way.
-                    outcomes.append((others[0], _post(client, others[0])))
+                    outcomes.append((others[0], *_post(client, others[:1])))
                     others = others[1:]
                 if all(err is None for _, err in outcomes):
-                    outcomes += list(zip(others, pool.map(lambda e: _post(client, e), others)))
+                    outcomes += list(zip(others, _post(client, others)))
                 progressed = _record(conn, outcomes, report)
             if not progressed:  # everything failed transiently: the node is down; retry next run
                 break
@@ -109,3 +131,50 @@ def _record(conn: psycopg.Connection, outcomes: list, report: PublishReport) -> 
             report.failed += 1
             report.errors.append(f"{event.stream_id}@{event.position}: {err}")
     return bool(published) or any(isinstance(err, (EventRejected, StreamExists)) for _, err in outcomes)
+
+
+class BackgroundPublisher:
+    """Drain the outbox on a thread while the caller keeps recording events (``with`` block).
+
+    ``wake()`` after each committed document: events recorded so far are posted while the next
+    document is planned and signed, so the node validates while this process signs instead of
+    each waiting on the other (issue 10: a fresh 10,000-chunk ingest spent 14 s only waiting
+    on the node to publish). Publishers running at once are safe: ``publish_outbox`` locks its
+    batch (``FOR UPDATE SKIP LOCKED``). ``report`` sums what the thread published; the caller
+    drains what is left once its last document is recorded. A failure on the thread is kept
+    in ``report.errors`` and leaves its events pending, as a failed drain does. While the client
+    knows the node is unreachable, wakes are ignored: a run against a stopped node still costs
+    one attempt (the final drain's), not one per document.
+    """
+
+    def __init__(self, connect: Callable[[], psycopg.Connection], client: CeramicClient):
+        self.connect, self.client = connect, client
+        self.report = PublishReport()
+        self._wake, self._done = threading.Event(), threading.Event()
+        self._thread = threading.Thread(target=self._run, name="outbox-publisher", daemon=True)
+
+    def __enter__(self) -> BackgroundPublisher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._wake.set()
+        self._thread.join()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._done.is_set():
+                return
+            if self.client.unreachable:  # the node is down: the caller's final drain makes the one attempt
+                continue
+            try:
+                self.report.add(publish_outbox(self.connect, self.client))
+            except (CeramicError, psycopg.Error) as exc:  # transient; the caller's final drain retries
+                self.report.errors.append(f"background publishing stopped: {type(exc).__name__}: {exc}")
+                return

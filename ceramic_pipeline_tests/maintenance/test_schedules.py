@@ -13,6 +13,7 @@ MAINTENANCE = {  # schedule: (job, cron variable)
     "archive_streams_schedule": ("archive_streams", "ARCHIVE_CRON"),
     "prune_dagster_runs_schedule": ("prune_dagster_runs", "DAGSTER_RUN_RETENTION_CRON"),
     "resync_from_ceramic_schedule": ("resync_from_ceramic", "RESYNC_CRON"),
+    "verify_streams_schedule": ("verify_streams", "VERIFY_STREAMS_CRON"),
 }
 
 

@@ -54,7 +54,7 @@ def test_node_down_at_start_keeps_everything_pending_then_drains(connect, conn, 
     report = write_document_streams(connect, client, signer, model, DOCS)
     assert report.changes == Counter(created=60) and report.events == 120
     assert (report.publish.published, report.publish.pending) == (0, 121)
-    assert any("ConnectError" in e for e in report.publish.errors)
+    assert any("ClientConnectorError" in e for e in report.publish.errors)
     assert outbox.status_counts(conn) == {"pending": 121, "published": 0, "rejected": 0}
 
     node.start()

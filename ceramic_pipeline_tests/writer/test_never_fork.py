@@ -98,7 +98,7 @@ def test_a_fresh_database_adopts_the_nodes_streams_instead_of_forking(connect, f
         # The adopted chains are in the outbox as published, so checks and read-back agree.
         assert outbox.status_counts(c) == {"pending": 0, "published": 1 + 4 * CHUNKS + 1 + 2, "rejected": 0}
         for d in DOCS:
-            assert checks.chunks_without_published_stream(c, d, signer.did) == []
+            assert checks.unpublished_chunks(c, [d], signer.did) == {}
             verified = verify_document_streams(c, client, d, signer.did)
             assert verified.failures == [] and verified.verified == CHUNKS + (d == "kiln-a")
 
@@ -123,7 +123,7 @@ def test_a_fresh_database_with_the_node_down_never_posts_over_the_nodes_streams(
         again = write_document_streams(fresh_connect, client, signer, model, DOCS)
         assert again.adopted == 2 * CHUNKS and again.changes == Counter(unchanged=2 * CHUNKS) and again.events == 0
         for d in DOCS:
-            assert checks.chunks_without_published_stream(c, d, signer.did) == []
+            assert checks.unpublished_chunks(c, [d], signer.did) == {}
     assert node.store.count() == before
 
 
@@ -145,4 +145,4 @@ def test_a_node_stream_that_does_not_verify_is_neither_adopted_nor_written_over(
     assert again.events == 0 and node.store.count() == before
     with fresh_connect() as c:
         assert sorted(r.chunk_index for r in stream_rows(c).values()) == [0, 2]
-        assert checks.chunks_without_published_stream(c, "kiln-a", signer.did) == [1]
+        assert checks.unpublished_chunks(c, ["kiln-a"], signer.did) == {"kiln-a": [1]}

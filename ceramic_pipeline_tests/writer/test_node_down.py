@@ -61,7 +61,7 @@ def test_node_down_chunks_pins_signs_and_queues_everything_then_drains(connect, 
     assert any("node unreachable" in e for e in report.publish.errors)
     # ... reported as pending, which fails every_chunk_has_a_published_stream but is no read-back failure.
     assert sum(v.pending for v in verified) == chunks[0] and [f for v in verified for f in v.failures] == []
-    unpublished = {d: checks.chunks_without_published_stream(conn, d, signer.did) for d in document_ids}
+    unpublished = {d: checks.unpublished_chunks(conn, [d], signer.did).get(d, []) for d in document_ids}
     assert sum(len(v) for v in unpublished.values()) == chunks[0]
     # Bounded by the request timeout, not by retries per event: one request waited, the rest failed fast.
     assert node_time < TIMEOUT_S + 2.0, node_time
@@ -74,6 +74,6 @@ def test_node_down_chunks_pins_signs_and_queues_everything_then_drains(connect, 
             assert (drained.published, drained.pending, drained.rejected) == (1 + 2 * chunks[0], 0, 0)
             assert {"sep": "model", "sepValue": str(model)} in node.store.interests()  # registered once reachable
             assert sum(verify_document_streams(c, client, d, signer.did).verified for d in document_ids) == chunks[0]
-            assert all(checks.chunks_without_published_stream(c, d, signer.did) == [] for d in document_ids)
+            assert checks.unpublished_chunks(c, document_ids, signer.did) == {}
         for row in stream_rows(conn).values():
             assert_matches_node(client, row)

@@ -66,9 +66,8 @@ def ceramic_streams(
             run_documents = [d.document_id for d in known_documents(conn, list(context.partition_keys))]
             counts = checks.run_stream_counts(conn, run_documents, run_started_at(context))
             preview = streams_preview(conn, run_documents)
-            unpublished = {d: checks.chunks_without_published_stream(conn, d, did.did) for d in document_ids if d not in report.failures}
+            missing = checks.unpublished_chunks(conn, [d for d in document_ids if d not in report.failures], did.did)
             rejected = checks.rejected_events(conn)
-    missing = {d: idx for d, idx in unpublished.items() if idx}
     return dg.MaterializeResult(
         metadata={
             **counts, "restored_from_archive": report.restored, "outbox_pending": report.publish.pending, "did": did.did, "model_id": str(model),

@@ -1,5 +1,5 @@
 """Scheduled maintenance: the postgres_backup asset and its restore drill, VACUUM/REINDEX,
-archival, Dagster run retention and re-sync from Ceramic."""
+archival, Dagster run retention, re-sync from Ceramic and full stream verification."""
 
 import dagster as dg
 
@@ -9,6 +9,7 @@ from ceramic_pipeline.defs.maintenance.jobs import backup_database, run_restore_
 from ceramic_pipeline.defs.maintenance.resync import resync_from_ceramic
 from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs
 from ceramic_pipeline.defs.maintenance.schedules import maintenance_schedules
+from ceramic_pipeline.defs.maintenance.verification import verify_streams
 from ceramic_pipeline.settings import Settings
 
 
@@ -18,6 +19,6 @@ def maintenance_definitions(settings: Settings) -> dg.Definitions:
         assets=[postgres_backup],
         asset_checks=[restore_drill],
         jobs=[backup_database, run_restore_drill, vacuum_reindex_database, archive_streams, prune_dagster_runs,
-              resync_from_ceramic],
+              resync_from_ceramic, verify_streams],
         schedules=maintenance_schedules(settings),
     )

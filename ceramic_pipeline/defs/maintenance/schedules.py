@@ -5,6 +5,7 @@ from ceramic_pipeline.defs.maintenance.archival import archive_streams
 from ceramic_pipeline.defs.maintenance.jobs import backup_database, run_restore_drill, vacuum_reindex_database
 from ceramic_pipeline.defs.maintenance.resync import resync_from_ceramic
 from ceramic_pipeline.defs.maintenance.retention import prune_dagster_runs
+from ceramic_pipeline.defs.maintenance.verification import verify_streams
 from ceramic_pipeline.settings import ConfigError, Settings
 
 
@@ -36,6 +37,8 @@ def maintenance_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
          "delete finished runs older than DAGSTER_RUN_RETENTION_DAYS that hold no asset history"),
         (resync_from_ceramic, "RESYNC_CRON", "0 5 * * *", {"ops": {"resync_streams": {"config": {"full": False}}}},
          "incremental re-sync of ceramic_streams from the node's feed"),
+        (verify_streams, "VERIFY_STREAMS_CRON", "0 6 * * 0", None,
+         "full read-back: every live stream's chain fetched and verified (ingest runs check tips only)"),
     ]
     schedules = []
     for job, variable, default, run_config, description in table:
