@@ -292,14 +292,16 @@ def sensor_scenario(documents: int, paragraphs: int, timeout: float, work: Path)
                         CERAMIC_PIPELINE_DATA=str(root / "data"), IPFS_PINNING_SERVICE="embedded")
         with _instance_at(home):
             pass  # create the instance's SQLite storage now: two processes migrating it at once corrupt it
-        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
-                                  env=env, cwd=root, start_new_session=True,
-                                  stdout=open(root / "daemon.log", "w"), stderr=subprocess.STDOUT)
+        log = root / "daemon.log"  # in the temporary folder: its tail is printed if the daemon fails
+        with log.open("w") as out:
+            daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", str(REPO / "workspace.yaml")],
+                                      env=env, cwd=root, start_new_session=True, stdout=out, stderr=subprocess.STDOUT)
         try:
             started = time.monotonic()
             while first_sensor_tick(home) is None:  # the sensor ticked once on the empty inbox
                 if daemon.poll() is not None or time.monotonic() - started > 180:
-                    raise SystemExit(f"dagster-daemon: no sensor tick ({daemon.returncode}); see {root / 'daemon.log'}")
+                    raise SystemExit(f"dagster-daemon: no sensor tick (exit {daemon.returncode}); its log ends:\n"
+                                     + "\n".join(log.read_text(errors="replace").splitlines()[-20:]))
                 time.sleep(1)
             print(f"  [sensor] daemon up, first tick after {time.monotonic() - started:.1f} s; dropping {documents} documents", flush=True)
             dropped_wall = time.time()
