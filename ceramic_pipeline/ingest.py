@@ -46,6 +46,11 @@ _RUN_COUNTS = (
     ("ceramic_streams", ("created", "updated", "removed", "unchanged", "events", "published")),
 )
 
+# Steps whose own time (Dagster's STEP_SUCCESS duration: compute plus the handling of the events
+# it yields) goes into the summary's "phases"; ceramic_streams also reports its sign/publish split.
+_PHASE_STEPS = ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
+_STREAM_SPLIT = (("sign_seconds", "ceramic_streams.sign"), ("publish_seconds", "ceramic_streams.publish"))
+
 Progress = Callable[[int, int], None]  # (documents done in this batch, chunks in this batch)
 
 
@@ -74,6 +79,7 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     tick = progress(len(keys)) if progress else None
     totals: Counter = Counter()
     failed_checks: set[str] = set()
+    phases: Counter = Counter()
     started = time.perf_counter()
     with ExitStack() as stack:
         instance = _instance(stack)
@@ -82,8 +88,11 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
         existing = set(instance.get_dynamic_partitions("documents"))
         instance.add_dynamic_partitions("documents", [k for k in keys if k not in existing])
         for batch in partition_batches(instance.get_dynamic_partitions("documents"), keys, INGEST_DOCUMENTS_PER_RUN):
+            run_started = time.perf_counter()
             result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
                                     run_config=QUIET, raise_on_error=False)
+            phases["run_total"] += time.perf_counter() - run_started
+            phases.update(_run_phases(result))
             counts = _run_counts(result)
             totals.update(counts)
             failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
@@ -109,6 +118,7 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
         "outbox_pending": outbox_pending,
         "failed": len(failures),
         "seconds": round(time.perf_counter() - started, 2),
+        "phases": _phases_summary(phases),
     }
     if failures:
         summary["failures"] = failures
@@ -146,6 +156,28 @@ def _run_counts(result: dg.ExecuteInProcessResult) -> Counter:
             if value is not None and isinstance(value.value, int):
                 counts[field] += value.value
     return counts
+
+
+def _run_phases(result: dg.ExecuteInProcessResult) -> Counter:
+    """Seconds per step of the run (successful attempts), and ceramic_streams' sign/publish split."""
+    phases: Counter = Counter()
+    for event in result.all_events:
+        if event.is_step_success and event.step_key in _PHASE_STEPS:
+            phases[event.step_key] += event.event_specific_data.duration_ms / 1000
+    events = result.asset_materializations_for_node("ceramic_streams")
+    for field, phase in _STREAM_SPLIT:
+        value = events[0].metadata.get(field) if events else None  # one copy per partition: read one
+        if value is not None:
+            phases[phase] += float(value.value)
+    return phases
+
+
+def _phases_summary(phases: Counter) -> dict[str, float]:
+    """Seconds per phase over all runs; ``outside_steps`` is the runs' wall time not spent in a step
+    (run creation, planning, resource set-up, event log): Dagster's own overhead."""
+    summary = {name: round(phases[name], 3) for name in (*_PHASE_STEPS, *(p for _f, p in _STREAM_SPLIT), "run_total")}
+    summary["outside_steps"] = round(max(0.0, phases["run_total"] - sum(phases[name] for name in _PHASE_STEPS)), 3)
+    return summary
 
 
 def _failure(result: dg.ExecuteInProcessResult) -> str:

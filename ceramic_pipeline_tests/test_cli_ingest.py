@@ -100,8 +100,24 @@ def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path
     runs = subprocess.run([sys.executable, "-c", "import dagster as dg; print(len(dg.DagsterInstance.get().get_run_records()))"],
                           env=cli_env, capture_output=True, text=True, timeout=120)
     assert runs.stdout.strip() == "1", runs.stderr[-2000:]  # twelve documents, one run
+    assert_phases_add_up(summary)
 
     again, summary = ingest([inbox], cli_env)
     assert again.returncode == 0
     assert summary["events"] == 0 and summary["streams_created"] == 0 and summary["streams_unchanged"] == 48
     assert summary["documents_ingested"] == 12
+
+
+STEPS = ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
+
+
+def assert_phases_add_up(summary: dict) -> None:
+    """The summary's per-phase seconds (the benchmark's breakdown): every phase, none negative,
+    the steps and the framework's share make up the runs' wall time, and the runs fit in the ingest."""
+    phases = summary["phases"]
+    assert set(phases) == {*STEPS, "ceramic_streams.sign", "ceramic_streams.publish", "run_total", "outside_steps"}
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in phases.values()), phases
+    assert all(phases[step] > 0 for step in STEPS), phases  # every step ran and was timed
+    assert abs(sum(phases[s] for s in STEPS) + phases["outside_steps"] - phases["run_total"]) < 0.01, phases
+    assert phases["ceramic_streams.sign"] + phases["ceramic_streams.publish"] <= phases["ceramic_streams"] + 0.01, phases
+    assert phases["run_total"] <= summary["seconds"] + 0.01, (phases, summary["seconds"])
