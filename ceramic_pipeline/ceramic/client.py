@@ -21,6 +21,7 @@ for the bulk calls (``get_streams``), which run their requests as one ``asyncio.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import threading
@@ -252,6 +253,14 @@ class CeramicClient:
 
     def get_streams(self, stream_ids: Sequence[str]) -> list[StreamState | None | CeramicError]:
         """``get_stream`` of each id, concurrently; a failure is returned in its place, not raised."""
+        return self.start_get_streams(stream_ids).result()
+
+    def start_get_streams(self, stream_ids: Sequence[str]) -> concurrent.futures.Future[list[StreamState | None | CeramicError]]:
+        """Start ``get_streams`` now and return at once; the future's result is its list.
+
+        Requests are admitted in the order they were started, so starting several batches
+        queues them behind each other.
+        """
 
         async def one(stream_id: str) -> StreamState | None | CeramicError:
             try:
@@ -259,7 +268,10 @@ class CeramicClient:
             except CeramicError as exc:
                 return exc
 
-        return self._map(one, stream_ids)
+        async def run_all() -> list[StreamState | None | CeramicError]:
+            return list(await asyncio.gather(*(one(stream_id) for stream_id in stream_ids)))
+
+        return asyncio.run_coroutine_threadsafe(run_all(), self._loop)
 
     async def _get_stream(self, stream_id: str) -> StreamState | None:
         response = await self._request("GET", f"/streams/{stream_id}")

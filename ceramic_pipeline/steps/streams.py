@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import psycopg
 
-from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, StreamState
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.steps.outcomes import per_document
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import outbox, streams
-from ceramic_pipeline.writer.adopt import Adoption, adopt_streams
+from ceramic_pipeline.writer.adopt import Adoption, adopt_streams, look_up_ahead
 from ceramic_pipeline.writer.plan import ChunkError, plan_document
 from ceramic_pipeline.writer.publisher import BackgroundPublisher, PublishReport, publish_outbox
 
@@ -49,7 +49,8 @@ def now_iso() -> str:
 
 
 def record_document_streams(
-    conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str, client: CeramicClient | None = None
+    conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str, client: CeramicClient | None = None,
+    looked_up: Mapping[str, StreamState | None | CeramicError] | None = None,
 ) -> StreamsReport:
     """Plan the document's events and write them to the outbox with the stream rows, in one transaction.
 
@@ -60,7 +61,8 @@ def record_document_streams(
     adopted (``writer.adopt``), so a lost database never leads to a forked stream; chunks whose
     node stream cannot be adopted are not written (``adopt_failures``). Without a client (or
     with the node unreachable) their init events are queued as unchecked, and the publisher
-    looks each stream up before posting it.
+    looks each stream up before posting it. ``looked_up`` holds node answers already fetched
+    ({StreamID: state}, ``writer.adopt.look_up_ahead``).
     """
     report = StreamsReport()
     chunks = chunk_store.chunks_for_document(conn, document_id)
@@ -69,7 +71,7 @@ def record_document_streams(
     existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
     pins = {c.chunk_index: c.ipfs_pins for c in chunks}
     unknown = [c.chunk_index for c in chunks if c.chunk_index not in existing]
-    adoption = adopt_streams(client, signer, model, document_id, unknown, pins) if client and unknown else Adoption(unchecked=set(unknown))
+    adoption = adopt_streams(client, signer, model, document_id, unknown, pins, looked_up) if client and unknown else Adoption(unchecked=set(unknown))
     existing.update(adoption.rows)
     planned = [c for c in chunks if c.chunk_index not in adoption.failed]
     plan = plan_document(signer, model, document_id, planned, existing, pins, now_iso())
@@ -95,10 +97,13 @@ def write_document_streams(
     total = StreamsReport()
     started = time.perf_counter()
     with connect() as conn, BackgroundPublisher(connect, client) as background:
+        lookups, looked_up_ids = look_up_ahead(client, signer, model, streams.chunks_without_stream(conn, document_ids, signer.did))
         for document_id in document_ids:
             events_before = total.events
             with per_document(conn, document_id, total.failures):
-                report = record_document_streams(conn, signer, model, document_id, client)
+                lookup = lookups.pop(document_id, None)
+                looked_up = dict(zip(looked_up_ids[document_id], lookup.result())) if lookup else None
+                report = record_document_streams(conn, signer, model, document_id, client, looked_up)
                 total.changes.update(report.changes)
                 total.events += report.events
                 total.restored += report.restored

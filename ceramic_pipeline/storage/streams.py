@@ -119,6 +119,20 @@ def streams_for_document(conn: psycopg.Connection, document_id: str) -> list[Str
     return [stream_row(r) for r in rows]
 
 
+def chunks_without_stream(conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str) -> dict[str, list[int]]:
+    """{document: chunk indexes} of the documents' chunks that have no stream row of ``signer_did``."""
+    rows = conn.execute(
+        "SELECT c.document_id, c.chunk_index FROM chunks c WHERE c.document_id = ANY(%s) AND NOT EXISTS "
+        "(SELECT 1 FROM ceramic_streams s WHERE s.document_id = c.document_id AND s.chunk_index = c.chunk_index "
+        "AND s.signer_did = %s) ORDER BY c.document_id, c.chunk_index",
+        (list(document_ids), signer_did),
+    )
+    found: dict[str, list[int]] = {}
+    for document_id, index in rows:
+        found.setdefault(document_id, []).append(index)
+    return found
+
+
 def stream_row(stored: tuple) -> StreamRow:
     """A stored row with its exact values merged back (storage.exact)."""
     return StreamRow(**exact.merge(dict(zip(COLUMNS, stored[:-1])), stored[-1]))

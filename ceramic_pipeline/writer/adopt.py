@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, CeramicUnavailable, NodeUnreachable
+from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, CeramicUnavailable, NodeUnreachable, StreamState
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.ceramic.verify import EventError
@@ -37,9 +38,32 @@ class Adoption:
     unchecked: set[int] = field(default_factory=set)  # node unreachable: not known whether it holds them
 
 
+Lookups = dict[str, "Future[list[StreamState | None | CeramicError]]"]  # document -> its started lookups
+
+
+def look_up_ahead(
+    client: CeramicClient, signer: DIDKey, model: StreamID, new_chunks: Mapping[str, Sequence[int]],
+) -> tuple[Lookups, dict[str, list[str]]]:
+    """Start the node lookups of every document's new chunk streams now, one batch per document in order.
+
+    Returns ({document: future}, {document: the stream ids looked up}). Done per document while
+    planning, the lookups kept the writer waiting on a round trip per document (7.6 s of a fresh
+    10,000-chunk ingest); started together, the node answers them while the first documents are
+    signed. The first lookup goes alone: with the node unreachable nothing is started (and
+    ``adopt_streams`` finds the chunks unchecked as before).
+    """
+    ids = {doc: [chunk_stream_id(signer.did, model, doc, index) for index in indexes] for doc, indexes in new_chunks.items() if indexes}
+    if not ids or client.unreachable:
+        return {}, {}
+    first = next(iter(ids.values()))[0]
+    if isinstance(client.get_streams([first])[0], NodeUnreachable):
+        return {}, {}
+    return {doc: client.start_get_streams(stream_ids) for doc, stream_ids in ids.items()}, ids
+
+
 def adopt_streams(
     client: CeramicClient, signer: DIDKey, model: StreamID, document_id: str, chunk_indexes: Sequence[int],
-    pins: Mapping[int, list[dict[str, Any]]],
+    pins: Mapping[int, list[dict[str, Any]]], looked_up: Mapping[str, StreamState | None | CeramicError] | None = None,
 ) -> Adoption:
     """Look up each chunk index's StreamID on the node (bounded concurrency); adopt what it holds.
 
@@ -50,13 +74,18 @@ def adopt_streams(
     """
     result = Adoption()
     stream_ids = {index: chunk_stream_id(signer.did, model, document_id, index) for index in chunk_indexes}
+    looked_up = looked_up or {}
+    ask = [i for i in chunk_indexes if stream_ids[i] not in looked_up]  # not started ahead (look_up_ahead)
     # The first lookup goes alone: if the node is unreachable, nothing else is sent its way.
-    first = client.get_streams([stream_ids[chunk_indexes[0]]]) if chunk_indexes else []
+    first = client.get_streams([stream_ids[ask[0]]]) if ask else []
     if first and isinstance(first[0], NodeUnreachable):
-        result.unchecked.update(chunk_indexes)
-        return result
-    states = first + client.get_streams([stream_ids[i] for i in chunk_indexes[1:]])  # concurrent GETs
+        result.unchecked.update(ask)
+        ask = []
+    answers = dict(zip((stream_ids[i] for i in ask), first + client.get_streams([stream_ids[i] for i in ask[1:]])))
+    states = [looked_up.get(stream_ids[i], answers.get(stream_ids[i])) for i in chunk_indexes]
     for index, state in zip(chunk_indexes, states):
+        if index in result.unchecked:
+            continue
         if state is None:
             continue  # a new stream (the usual case: one GET, nothing more)
         if isinstance(state, CeramicUnavailable):  # down, or still failing after retries: the publisher looks again
