@@ -5,6 +5,8 @@ temporary one; resources come from the same environment as the UI's. Documents a
 into partition-range runs (``defs.partitions.partition_batches``), so the run's fixed cost is
 paid once per batch, not once per document; each document's outcome is read from the
 ``documents`` table afterwards, so one bad document is reported and the others still land.
+Documents whose content is already ingested under the active DID are left out of the runs
+(no run at all when nothing changed).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from ceramic_pipeline.resources import InboxResource, resources_from_env
 from ceramic_pipeline.settings import Settings
 from ceramic_pipeline.steps.documents import record_sources
 from ceramic_pipeline.storage import outbox
-from ceramic_pipeline.storage.documents import outcomes_for_keys
+from ceramic_pipeline.storage.checks import stream_and_chunk_counts
+from ceramic_pipeline.storage.documents import outcomes_for_keys, unchanged_documents
 from ceramic_pipeline.storage.embedded import resolve_database_url
 from ceramic_pipeline.storage.migrations import migrate
 
@@ -81,13 +84,25 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     failed_checks: set[str] = set()
     phases: Counter = Counter()
     started = time.perf_counter()
+    with psycopg.connect(database_url) as conn:
+        rows = record_sources(conn, documents)  # so the runs find files outside the inbox by partition key
+        # Documents already ingested with this content (under the active DID) need no run at all:
+        # an unchanged re-ingest costs a hash per file and one query (issue 10).
+        did = settings.signer().did
+        unchanged = unchanged_documents(conn, rows, did)
+        totals["unchanged"] += sum(streams for streams, _chunks in stream_and_chunk_counts(conn, sorted(unchanged), did).values())
+    to_run = [partition_key(row.document_id) for row in rows if row.document_id not in unchanged]
+    to_run = list(dict.fromkeys(to_run))
+    if tick and len(to_run) < len(keys):
+        tick(len(keys) - len(to_run), 0)
     with ExitStack() as stack:
-        instance = _instance(stack)
-        with psycopg.connect(database_url) as conn:
-            record_sources(conn, documents)  # so the runs find files outside the inbox by partition key
-        existing = set(instance.get_dynamic_partitions("documents"))
-        instance.add_dynamic_partitions("documents", [k for k in keys if k not in existing])
-        for batch in partition_batches(instance.get_dynamic_partitions("documents"), keys, INGEST_DOCUMENTS_PER_RUN):
+        batches = []
+        if to_run:
+            instance = _instance(stack)
+            existing = set(instance.get_dynamic_partitions("documents"))
+            instance.add_dynamic_partitions("documents", [k for k in to_run if k not in existing])
+            batches = partition_batches(instance.get_dynamic_partitions("documents"), to_run, INGEST_DOCUMENTS_PER_RUN)
+        for batch in batches:
             run_started = time.perf_counter()
             result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
                                     run_config=QUIET, raise_on_error=False)

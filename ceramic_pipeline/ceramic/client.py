@@ -12,7 +12,7 @@ Events of one stream are posted strictly in order; different streams go in paral
 
 Transport: aiohttp on one asyncio event loop per process (a daemon thread), behind this
 synchronous API; callers' threads wait on their request's future. Measured on the 2-core CI
-machine against the devnode (`ceramic_pipeline_tests/benchmarks/bench_client.py`): httpx's
+machine against the devnode (`python -m ceramic_pipeline_tests.benchmarks.bench_client`): httpx's
 sync client from 50 threads spent ~0.42 ms of client CPU per request, under the GIL, which
 made HTTP 40 % of a fresh ingest; this transport spends ~0.15 ms from threads and ~0.09 ms
 for the bulk calls (``get_streams``), which run their requests as one ``asyncio.gather``.

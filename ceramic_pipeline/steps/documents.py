@@ -61,12 +61,15 @@ def locate_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str])
     return [_row(*found[k]) for k in keys if k in found], [k for k in keys if k not in found]
 
 
-def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]) -> None:
+def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]) -> list[DocumentRow]:
     """Register where documents named on the command line are, so a run's ``locate_documents``
-    finds them by partition key also when they are outside the inbox (``resolve_inputs`` pairs)."""
+    finds them by partition key also when they are outside the inbox (``resolve_inputs`` pairs).
+    Returns their rows, content hashes included."""
+    rows = [_row(doc_id, path) for doc_id, path in sources]
     with conn.transaction():
-        for doc_id, path in sources:
-            document_store.upsert_document(conn, _row(doc_id, path))
+        for row in rows:
+            document_store.upsert_document(conn, row)
+    return rows
 
 
 def _row(doc_id: str, path: Path) -> DocumentRow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,6 +82,22 @@ def register_document(conn: psycopg.Connection, doc: DocumentRow, signer_did: st
         (doc.document_id,),
     )
     return True
+
+
+def unchanged_documents(conn: psycopg.Connection, docs: Sequence[DocumentRow], signer_did: str) -> set[str]:
+    """Ids of ``docs`` whose content is already ingested under ``signer_did``: ``register_document``'s
+    rule (ingested, same content hash, every chunk has a current stream of the DID), for many at once."""
+    if not docs:
+        return set()
+    rows = conn.execute(
+        f"""
+        SELECT d.document_id FROM documents d JOIN unnest(%s::text[], %s::text[]) AS u(document_id, sha256)
+          ON u.document_id = d.document_id
+        WHERE d.state = 'ingested' AND d.ingested_sha256 = u.sha256 AND NOT {_NOT_UNDER_SIGNER}
+        """,
+        ([d.document_id for d in docs], [d.content_sha256 for d in docs], signer_did),
+    )
+    return {document_id for (document_id,) in rows}
 
 
 def mark_failed(conn: psycopg.Connection, document_id: str, reason: str) -> None:
