@@ -17,14 +17,11 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import dagster as dg
 import psycopg
 
-from ceramic_pipeline.defs.partitions import partition_batches
 from ceramic_pipeline.documents import partition_key, resolve_inputs
-from ceramic_pipeline.resources import InboxResource, resources_from_env
 from ceramic_pipeline.settings import Settings
 from ceramic_pipeline.steps.documents import record_sources
 from ceramic_pipeline.storage import outbox
@@ -32,6 +29,9 @@ from ceramic_pipeline.storage.checks import stream_and_chunk_counts
 from ceramic_pipeline.storage.documents import outcomes_for_keys, unchanged_documents
 from ceramic_pipeline.storage.embedded import resolve_database_url
 from ceramic_pipeline.storage.migrations import migrate
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 # Documents per in-process run: large enough that per-run overhead vanishes, small enough
 # that one run's work and its event log stay bounded.
@@ -66,19 +66,13 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     return a callback told after each run how many documents and chunks it covered. The
     summary's ``exit_code`` follows EXIT_* above.
     """
-    from ceramic_pipeline.definitions import defs
-
     env = dict(os.environ if environ is None else environ)
-    resources = resources_from_env(env)
     settings = Settings.from_env(env)
     database_url = resolve_database_url(settings.environ, settings.data_dir)
     migrate(database_url)  # before the first query: a fresh (e.g. embedded) database has no tables yet
-    job_assets = [defs.get_assets_def(name) for name in
-                  ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")]
-    documents, failures = resolve_inputs(paths, resources["inbox"].path)
+    documents, failures = resolve_inputs(paths, settings.inbox)
     bad_inputs = len(failures)
     keys = list(dict.fromkeys(partition_key(doc_id) for doc_id, _path in documents))
-    run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "seed_samples": False})}
     tick = progress(len(keys)) if progress else None
     totals: Counter = Counter()
     failed_checks: set[str] = set()
@@ -87,37 +81,18 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     with psycopg.connect(database_url) as conn:
         rows = record_sources(conn, documents)  # so the runs find files outside the inbox by partition key
         # Documents already ingested with this content (under the active DID) need no run at all:
-        # an unchanged re-ingest costs a hash per file and one query (issue 10).
+        # an unchanged re-ingest costs a hash per file and one query, and never imports Dagster (issue 10).
         did = settings.signer().did
         unchanged = unchanged_documents(conn, rows, did)
         totals["unchanged"] += sum(streams for streams, _chunks in stream_and_chunk_counts(conn, sorted(unchanged), did).values())
-    to_run = [partition_key(row.document_id) for row in rows if row.document_id not in unchanged]
-    to_run = list(dict.fromkeys(to_run))
+    to_run = list(dict.fromkeys(partition_key(row.document_id) for row in rows if row.document_id not in unchanged))
     if tick and len(to_run) < len(keys):
         tick(len(keys) - len(to_run), 0)
-    with ExitStack() as stack:
-        batches = []
-        if to_run:
-            instance = _instance(stack)
-            existing = set(instance.get_dynamic_partitions("documents"))
-            instance.add_dynamic_partitions("documents", [k for k in to_run if k not in existing])
-            batches = partition_batches(instance.get_dynamic_partitions("documents"), to_run, INGEST_DOCUMENTS_PER_RUN)
-        for batch in batches:
-            run_started = time.perf_counter()
-            result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
-                                    run_config=QUIET, raise_on_error=False)
-            phases["run_total"] += time.perf_counter() - run_started
-            phases.update(_run_phases(result))
-            counts = _run_counts(result)
-            totals.update(counts)
-            failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
-            if not result.success:
-                failures.append(f"run {result.run_id} over {len(batch.keys)} document(s): {_failure(result)}")
-            if tick:
-                tick(len(batch.keys), counts["chunks"])
-        with psycopg.connect(database_url) as conn:
-            outcomes = outcomes_for_keys(conn, keys)
-            outbox_pending = outbox.status_counts(conn)["pending"]
+    if to_run:
+        _run_batches(to_run, env, tick, totals, phases, failed_checks, failures)
+    with psycopg.connect(database_url) as conn:
+        outcomes = outcomes_for_keys(conn, keys)
+        outbox_pending = outbox.status_counts(conn)["pending"]
     states = Counter(o.state for o in outcomes)
     failures += [f"{o.document_id}: {o.error}" for o in outcomes if o.state == "failed"]
     summary: dict[str, Any] = {
@@ -145,6 +120,39 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
     return summary
 
 
+def _run_batches(keys: list[str], env: dict[str, str], tick: Progress | None, totals: Counter, phases: Counter,
+                 failed_checks: set[str], failures: list[str]) -> None:
+    """Materialise the ingest assets for ``keys`` in partition-range runs of INGEST_DOCUMENTS_PER_RUN;
+    adds each run's figures, phases, failed checks and failure line to the given collections."""
+    import dagster as dg
+
+    from ceramic_pipeline.definitions import defs
+    from ceramic_pipeline.defs.partitions import partition_batches
+    from ceramic_pipeline.resources import InboxResource, resources_from_env
+
+    resources = resources_from_env(env)
+    run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "seed_samples": False})}
+    job_assets = [defs.get_assets_def(name) for name in
+                  ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")]
+    with ExitStack() as stack:
+        instance = _instance(stack)
+        existing = set(instance.get_dynamic_partitions("documents"))
+        instance.add_dynamic_partitions("documents", [k for k in keys if k not in existing])
+        for batch in partition_batches(instance.get_dynamic_partitions("documents"), keys, INGEST_DOCUMENTS_PER_RUN):
+            run_started = time.perf_counter()
+            result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
+                                    run_config=QUIET, raise_on_error=False)
+            phases["run_total"] += time.perf_counter() - run_started
+            phases.update(_run_phases(result))
+            counts = _run_counts(result)
+            totals.update(counts)
+            failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
+            if not result.success:
+                failures.append(f"run {result.run_id} over {len(batch.keys)} document(s): {_failure(result)}")
+            if tick:
+                tick(len(batch.keys), counts["chunks"])
+
+
 def _instance(stack: ExitStack) -> dg.DagsterInstance:
     """DAGSTER_HOME's instance (runs show in the UI), else an in-memory one.
 
@@ -152,6 +160,8 @@ def _instance(stack: ExitStack) -> dg.DagsterInstance:
     partition and step, and a throwaway SQLite instance paid a commit for each (~0.1 s apiece,
     most of a small re-ingest's time), for a history nobody could open afterwards.
     """
+    import dagster as dg
+
     if os.environ.get("DAGSTER_HOME"):
         return stack.enter_context(dg.DagsterInstance.get())
     return stack.enter_context(dg.DagsterInstance.ephemeral())
