@@ -24,11 +24,9 @@ class PinReport:
 
 
 def pin_large_chunks(conn: psycopg.Connection, service: PinningService, document_id: str, threshold: int) -> PinReport:
-    report = PinReport()
-    for chunk in chunk_store.chunks_for_document(conn, document_id):
-        if chunk.text_bytes < threshold:
-            report.inline += 1
-            continue
+    large = chunk_store.chunks_for_document(conn, document_id, min_bytes=threshold)  # only these are read whole
+    report = PinReport(inline=chunk_store.count_chunks(conn, document_id) - len(large))
+    for chunk in large:
         if chunk.text_cid and chunk.ipfs_pins:
             report.already_pinned += 1
             continue
@@ -68,7 +66,7 @@ def pin_documents(conn: psycopg.Connection, service: PinningService, documents: 
 def unverifiable_pins(conn: psycopg.Connection, document_id: str) -> list[str]:
     """Chunks whose recorded CID is not the CID of their text, recomputed locally."""
     bad = []
-    for chunk in chunk_store.chunks_for_document(conn, document_id):
+    for chunk in chunk_store.chunks_for_document(conn, document_id, pinned_only=True):
         if chunk.text_cid and (chunk.text is None or str(file_cid(chunk.text.encode("utf-8"))) != chunk.text_cid):
             bad.append(f"{document_id}#{chunk.chunk_index}")
     return bad

@@ -81,13 +81,19 @@ def upsert_chunks(conn: psycopg.Connection, rows: Iterable[ChunkRow]) -> int:
     return changed
 
 
-def chunks_for_document(conn: psycopg.Connection, document_id: str) -> list[ChunkRow]:
-    """The document's chunks in index order, text and headings exact."""
+def chunks_for_document(conn: psycopg.Connection, document_id: str, *, min_bytes: int = 0, pinned_only: bool = False) -> list[ChunkRow]:
+    """The document's chunks in index order, text and headings exact; only those of ``min_bytes``
+    or more text bytes, and only those with a text CID when ``pinned_only``."""
     rows = conn.execute(
-        f"SELECT {', '.join(_STORED)} FROM chunks WHERE document_id = %s ORDER BY chunk_index",
-        (document_id,),
+        f"SELECT {', '.join(_STORED)} FROM chunks WHERE document_id = %s AND text_bytes >= %s "
+        f"AND (NOT %s OR text_cid IS NOT NULL) ORDER BY chunk_index",
+        (document_id, min_bytes, pinned_only),
     )
     return [ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1])) for r in rows]
+
+
+def count_chunks(conn: psycopg.Connection, document_id: str) -> int:
+    return conn.execute("SELECT count(*) FROM chunks WHERE document_id = %s", (document_id,)).fetchone()[0]
 
 
 def prune_chunks(conn: psycopg.Connection, document_id: str, chunk_count: int) -> list[int]:
