@@ -238,6 +238,7 @@ def scenario_set(chunks: int, repeat: int, backend: str, work: Path, *, fresh_on
         "peak_rss_mib": max(r["peak_rss_mib"] for r in fresh + unchanged + changed),
         "fresh_run": {"seconds": middle["seconds"], "summary_seconds": middle["summary"]["seconds"],
                       "phases": middle["summary"].get("phases", {})},
+        "unchanged_summaries": [r["summary"] for r in unchanged],  # how much of each re-ingest ran
     }
 
 
