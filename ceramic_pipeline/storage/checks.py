@@ -31,17 +31,21 @@ def unpublished_chunks(conn: psycopg.Connection, document_ids: Sequence[str], si
 
 
 def stream_and_chunk_counts(conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str) -> dict[str, tuple[int, int]]:
-    """{document: (active stream rows of ``signer_did``, chunks)} for each of ``document_ids``."""
-    rows = conn.execute(
-        """
-        SELECT d.id,
-               (SELECT count(*) FROM ceramic_streams s WHERE s.document_id = d.id AND s.signer_did = %s AND s.status = 'active'),
-               (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)
-        FROM unnest(%s::text[]) AS d(id)
-        """,
-        (signer_did, list(document_ids)),
-    )
-    return {document_id: (streams, chunks) for document_id, streams, chunks in rows}
+    """{document: (active stream rows of ``signer_did``, chunks)} for each of ``document_ids``.
+
+    Counted per table in one grouped pass each: correlated per-document subqueries made the
+    planner scan every stream of the signer once per document (30 s for 1,200 documents).
+    """
+    ids = list(document_ids)
+    streams = dict(conn.execute(
+        "SELECT document_id, count(*) FROM ceramic_streams WHERE document_id = ANY(%s) AND signer_did = %s "
+        "AND status = 'active' GROUP BY document_id",
+        (ids, signer_did),
+    ).fetchall())
+    chunks = dict(conn.execute(
+        "SELECT document_id, count(*) FROM chunks WHERE document_id = ANY(%s) GROUP BY document_id", (ids,)
+    ).fetchall())
+    return {document_id: (streams.get(document_id, 0), chunks.get(document_id, 0)) for document_id in ids}
 
 
 def rejected_events(conn: psycopg.Connection, limit: int = 50) -> list[tuple[str, str, int, str]]:
