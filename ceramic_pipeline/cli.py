@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from ceramic_pipeline.devnode import cli as devnode_cli
 from ceramic_pipeline.ceramic.did import generate_seed_base64
@@ -35,12 +36,25 @@ def _checked_settings() -> Settings:
 
 def _ingest(args: argparse.Namespace) -> int:
     _checked_settings()  # before importing Dagster: configuration errors fail in seconds, not retries
-    from ceramic_pipeline.commands import format_summary
     from ceramic_pipeline.ingest import ingest
 
     summary = ingest([Path(p) for p in args.paths], progress=None if args.json else progress_bar)
     print(format_summary(summary, args.json))
     return summary["exit_code"]
+
+
+def format_summary(summary: dict[str, Any], as_json: bool) -> str:
+    if as_json:
+        return json.dumps(summary, indent=2, sort_keys=True)
+    width = max(len(k) for k in summary)
+    lines = []
+    for key, value in summary.items():
+        if isinstance(value, list):  # failures, failed checks: one per line, readable
+            lines.append(key)
+            lines += [f"  - {item}" for item in value]
+        else:
+            lines.append(f"{key.ljust(width)}  {value}")
+    return "\n".join(lines)
 
 
 def progress_bar(total: int):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -117,17 +116,3 @@ def database_lookup(settings: Settings, lookup: Callable[[psycopg.Connection], T
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         return None, f"database not usable ({first})"
-
-
-def format_summary(summary: dict[str, Any], as_json: bool) -> str:
-    if as_json:
-        return json.dumps(summary, indent=2, sort_keys=True)
-    width = max(len(k) for k in summary)
-    lines = []
-    for key, value in summary.items():
-        if isinstance(value, list):  # failures, failed checks: one per line, readable
-            lines.append(key)
-            lines += [f"  - {item}" for item in value]
-        else:
-            lines.append(f"{key.ljust(width)}  {value}")
-    return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Headless ingestion: run the ingest job in-process for given files or folders, many documents per run.
 
 Uses the Dagster instance of DAGSTER_HOME when set (runs then show in the UI), otherwise a
-temporary one; resources come from the same environment as the UI's. Documents are grouped
+temporary in-memory one per run; resources come from the same environment as the UI's. Documents are grouped
 into partition-range runs (``defs.partitions.partition_batches``), so the run's fixed cost is
 paid once per batch, not once per document; each document's outcome is read from the
 ``documents`` table afterwards, so one bad document is reported and the others still land.
@@ -92,7 +92,7 @@ def ingest(paths: list[Path], environ: dict[str, str] | None = None,
         _run_batches(to_run, env, tick, totals, phases, failed_checks, failures)
     with psycopg.connect(database_url) as conn:
         outcomes = outcomes_for_keys(conn, keys)
-        outbox_pending = outbox.status_counts(conn)["pending"]
+        outbox_pending = outbox.pending_count(conn)
     states = Counter(o.state for o in outcomes)
     failures += [f"{o.document_id}: {o.error}" for o in outcomes if o.state == "failed"]
     summary: dict[str, Any] = {
@@ -135,36 +135,42 @@ def _run_batches(keys: list[str], env: dict[str, str], tick: Progress | None, to
     job_assets = [defs.get_assets_def(name) for name in
                   ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")]
     with ExitStack() as stack:
-        instance = _instance(stack)
-        existing = set(instance.get_dynamic_partitions("documents"))
-        instance.add_dynamic_partitions("documents", [k for k in keys if k not in existing])
-        for batch in partition_batches(instance.get_dynamic_partitions("documents"), keys, INGEST_DOCUMENTS_PER_RUN):
-            run_started = time.perf_counter()
-            result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
-                                    run_config=QUIET, raise_on_error=False)
-            phases["run_total"] += time.perf_counter() - run_started
-            phases.update(_run_phases(result))
-            counts = _run_counts(result)
-            totals.update(counts)
-            failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
-            if not result.success:
-                failures.append(f"run {result.run_id} over {len(batch.keys)} document(s): {_failure(result)}")
-            if tick:
-                tick(len(batch.keys), counts["chunks"])
+        shared = stack.enter_context(dg.DagsterInstance.get()) if os.environ.get("DAGSTER_HOME") else None
+        if shared is not None:  # runs show in the UI: a range follows the instance's partition order
+            existing = set(shared.get_dynamic_partitions("documents"))
+            shared.add_dynamic_partitions("documents", [k for k in keys if k not in existing])
+        order = shared.get_dynamic_partitions("documents") if shared is not None else keys
+        for batch in partition_batches(order, keys, INGEST_DOCUMENTS_PER_RUN):
+            with ExitStack() as run_stack:
+                instance = shared or _batch_instance(run_stack, batch.keys)
+                run_started = time.perf_counter()
+                result = dg.materialize(job_assets, instance=instance, resources=run_resources, tags=batch.tags,
+                                        run_config=QUIET, raise_on_error=False)
+                phases["run_total"] += time.perf_counter() - run_started
+                phases.update(_run_phases(result))
+                counts = _run_counts(result)
+                totals.update(counts)
+                failed_checks.update(e.check_name for e in result.get_asset_check_evaluations() if not e.passed)
+                if not result.success:
+                    failures.append(f"run {result.run_id} over {len(batch.keys)} document(s): {_failure(result)}")
+                if tick:
+                    tick(len(batch.keys), counts["chunks"])
 
 
-def _instance(stack: ExitStack) -> dg.DagsterInstance:
-    """DAGSTER_HOME's instance (runs show in the UI), else an in-memory one.
+def _batch_instance(stack: ExitStack, keys: list[str]) -> dg.DagsterInstance:
+    """An in-memory instance for one run, holding only its partitions (no DAGSTER_HOME).
 
-    The in-memory instance matters for speed: a range run records one materialisation per
-    partition and step, and a throwaway SQLite instance paid a commit for each (~0.1 s apiece,
-    most of a small re-ingest's time), for a history nobody could open afterwards.
+    In memory for speed: a range run records one materialisation per partition and step, and
+    a throwaway SQLite instance paid a commit for each (~0.1 s apiece), for a history nobody
+    could open afterwards. One per run, so memory stays flat in the number of documents: a
+    single instance kept every run's events (peak RSS 358 MiB at 10,000 chunks, 613 MiB at
+    100,000).
     """
     import dagster as dg
 
-    if os.environ.get("DAGSTER_HOME"):
-        return stack.enter_context(dg.DagsterInstance.get())
-    return stack.enter_context(dg.DagsterInstance.ephemeral())
+    instance = stack.enter_context(dg.DagsterInstance.ephemeral())
+    instance.add_dynamic_partitions("documents", keys)
+    return instance
 
 
 def _run_counts(result: dg.ExecuteInProcessResult) -> Counter:

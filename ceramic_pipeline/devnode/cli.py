@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ceramic_pipeline.devnode.aggregator import DEFAULT_CACHE_STREAMS
-from ceramic_pipeline.devnode.runner import DevNode
 
 DESCRIPTION = """\
 Run the devnode: a DEVELOPMENT STAND-IN for ceramic-one, NOT a Ceramic node.
@@ -62,6 +61,8 @@ def serve(
     """Serve until SIGINT/SIGTERM (or until ``stop`` is set)."""
     if cache_streams < 0:
         raise SystemExit("devnode: --state-cache-streams must be 0 or more")
+    from ceramic_pipeline.devnode.runner import DevNode  # the server stack, only when serving
+
     stop = stop or threading.Event()
     node = DevNode(
         host=host, port=port, data_dir=data_dir, network=network, test_hooks=test_hooks, cache_streams=cache_streams

@@ -13,11 +13,10 @@ any work, means a node that is down never blocks chunking and signing (issue 8, 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
-import threading
 
 import psycopg
 
@@ -103,7 +102,7 @@ def publish_outbox(
                 progressed = _record(conn, outcomes, report)
             if not progressed:  # everything failed transiently: the node is down; retry next run
                 break
-        report.pending = outbox.status_counts(conn)["pending"]
+        report.pending = outbox.pending_count(conn)
         metrics.ceramic_outbox_pending.set(report.pending)
     return report
 
@@ -175,6 +174,6 @@ class BackgroundPublisher:
                 continue
             try:
                 self.report.add(publish_outbox(self.connect, self.client))
-            except (CeramicError, psycopg.Error) as exc:  # transient; the caller's final drain retries
+            except Exception as exc:  # noqa: BLE001 - whatever it is, the caller's final drain posts the rest and reports
                 self.report.errors.append(f"background publishing stopped: {type(exc).__name__}: {exc}")
                 return
