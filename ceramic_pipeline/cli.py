@@ -52,6 +52,10 @@ def format_summary(summary: dict[str, Any], as_json: bool) -> str:
         if isinstance(value, list):  # failures, failed checks: one per line, readable
             lines.append(key)
             lines += [f"  - {item}" for item in value]
+        elif isinstance(value, dict):  # phases: one "name  seconds" per line
+            lines.append(key)
+            inner = max((len(name) for name in value), default=0)
+            lines += [f"  {name.ljust(inner)}  {item}" for name, item in value.items()]
         else:
             lines.append(f"{key.ljust(width)}  {value}")
     return "\n".join(lines)
@@ -120,24 +124,36 @@ def _stream_verify(args: argparse.Namespace) -> int:
 
 
 def _publish(_args: argparse.Namespace) -> int:
+    """Post pending events, then read back the documents that were waiting on them (as the
+    ``publish_outbox`` job does), so they end ``ingested`` or ``failed`` without another ingest."""
     settings = _checked_settings()
+    from datetime import datetime, timezone
+
     import psycopg
 
     from ceramic_pipeline.commands import ceramic_client
+    from ceramic_pipeline.ingest import EXIT_FAILED, EXIT_OK, EXIT_PENDING
+    from ceramic_pipeline.steps.readback import read_back_documents
+    from ceramic_pipeline.storage.documents import awaiting_read_back
     from ceramic_pipeline.storage.embedded import resolve_database_url
     from ceramic_pipeline.writer.publisher import publish_outbox
 
     url = resolve_database_url(settings.environ, settings.data_dir)
+    did = settings.signer().did
+    started = datetime.now(timezone.utc)
     with ceramic_client(settings) as client:
         report = publish_outbox(lambda: psycopg.connect(url), client)
-    from ceramic_pipeline.ingest import EXIT_FAILED, EXIT_OK, EXIT_PENDING
-
+        with psycopg.connect(url) as conn:
+            back = read_back_documents(conn, client, awaiting_read_back(conn, did), did, tips_since=started)
     print(f"published {report.published}, rejected {report.rejected}, failed {report.failed}, pending {report.pending}"
-          + (f", not posted (already on the node) {report.dropped}" if report.dropped else ""))
-    for line in report.errors[:20]:
+          + (f", not posted (already on the node) {report.dropped}" if report.dropped else "")
+          + f"; documents verified and ingested {len(back.ingested)}, still pending {len(back.pending)}")
+    for line in (report.errors + back.failures)[:20]:
         print(f"  {line}", file=sys.stderr)
     # Same convention as ingest: 1 something was refused, 3 nothing failed but events wait for the node.
-    return EXIT_FAILED if report.rejected or report.dropped else EXIT_PENDING if report.pending else EXIT_OK
+    if report.rejected or report.dropped or back.failures or back.mismatched:
+        return EXIT_FAILED
+    return EXIT_PENDING if report.pending or back.pending else EXIT_OK
 
 
 def _resync(args: argparse.Namespace) -> int:

@@ -3,11 +3,12 @@
 Two depths (issue 10):
 
 - **tip** (every run, the default): one ``GET /streams/{id}`` per stream whose tip is not yet
-  verified. The node must report our tip CID as the stream's tip, our DID as controller and
+  verified and was posted in this run. The node must report our tip CID as the stream's tip, our DID as controller and
   the content we wrote. A CID commits to its whole ``prev`` chain and ceramic-one validates
   every event's signature and ``prev`` when it accepts it, so a matching tip means the node
   holds the chain we signed; walking it again would cost one request per event.
-- **full** (``full=True``: the weekly ``verify_streams`` job, ``stream verify``): every live
+- **full** (``full=True``: the weekly ``verify_streams`` job, ``stream verify``; in a run, any
+  unverified stream whose tip was posted before it, e.g. one that failed a read-back): the
   stream's chain is fetched event by event and checked here (signatures, CIDs, ``prev`` order,
   controller), trusting nothing the node says; then tip, version and content are compared.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 import psycopg
@@ -74,27 +76,39 @@ def _state_differences(controller: str, tip: str, content: Any, row: StreamRow, 
 
 
 def verify_document_streams(
-    conn: psycopg.Connection, client: CeramicClient, document_id: str, signer_did: str, *, full: bool = False
+    conn: psycopg.Connection, client: CeramicClient, document_id: str, signer_did: str, *, full: bool = False,
+    tips_since: datetime | None = None,
 ) -> VerifyReport:
     """``verify_streams`` for one document."""
-    return verify_streams(conn, client, [document_id], signer_did, full=full)[document_id]
+    return verify_streams(conn, client, [document_id], signer_did, full=full, tips_since=tips_since)[document_id]
 
 
 def verify_streams(
-    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False
+    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False,
+    tips_since: datetime | None = None,
 ) -> dict[str, VerifyReport]:
     """Verify the documents' unverified stream tips (every live stream's full chain with ``full``); commits.
 
-    All the documents' streams are read in one batch (the client bounds requests in flight),
-    so the node is kept busy instead of waiting on one document's round trips at a time.
+    With ``tips_since`` (a run's start), only tips the node accepted since then get the tip
+    check; an unverified stream whose tip was posted before (a stream that failed a read-back
+    earlier, or whose check was interrupted) has its whole chain walked. All the documents'
+    streams are read in one batch (the client bounds requests in flight). A stream that fails
+    loses its verified mark, so the next read-back looks at it again.
     """
     reports = {document_id: VerifyReport() for document_id in document_ids}
+    if tips_since is not None and tips_since.tzinfo is None:
+        tips_since = tips_since.replace(tzinfo=timezone.utc)  # a naive run timestamp is UTC
     candidates = checks.streams_to_verify(conn, document_ids, signer_did, full=full)
-    for row, published in candidates:
-        reports[row.document_id].pending += not published
-    rows = [row for row, published in candidates if published]
-    outcomes = _full_checks(client, rows) if full else _tip_checks(client, rows)
+    for candidate in candidates:
+        reports[candidate.row.document_id].pending += not candidate.published
+    published = [c for c in candidates if c.published]
+    walk = [full or (tips_since is not None and (c.published_at is None or c.published_at < tips_since)) for c in published]
+    rows = [c.row for c in published]
+    full_outcomes = iter(_full_checks(client, [r for r, w in zip(rows, walk) if w]))
+    tip_outcomes = iter(_tip_checks(client, [r for r, w in zip(rows, walk) if not w]))
+    outcomes = [next(full_outcomes) if w else next(tip_outcomes) for w in walk]
     confirmed: dict[str, str] = {}
+    failed: list[str] = []
     left = Counter(row.document_id for row in rows)  # streams of each document not yet looked at
     for row, outcome in zip(rows, outcomes):
         report = reports[row.document_id]
@@ -105,10 +119,12 @@ def verify_streams(
             report.unreachable = f"{left[row.document_id] + 1} stream(s) of {row.document_id} not read back: {outcome}"
         elif outcome is not None:
             report.failures.append(f"{row.stream_id}: {outcome}")
+            failed.append(row.stream_id)
         else:
             confirmed[row.stream_id] = row.latest_cid
             report.verified += 1
     checks.confirm_streams(conn, confirmed)
+    checks.unconfirm_streams(conn, failed)
     conn.commit()
     return reports
 
@@ -144,11 +160,13 @@ class DocumentsReadBack:
 
 
 def read_back_documents(
-    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False
+    conn: psycopg.Connection, client: CeramicClient, document_ids: list[str], signer_did: str, *, full: bool = False,
+    tips_since: datetime | None = None,
 ) -> DocumentsReadBack:
     """Verify each document's streams on the node and record its outcome in ``documents``.
 
-    Only stream tips not verified before are read (``full=True``: all of them again).
+    Only stream tips not verified before are read (``full=True``: all of them again); see
+    ``verify_streams`` for ``tips_since``.
 
     - events still pending in the outbox, or the node unreachable during read-back: the
       document stays ``registered`` (not verified, not failed; the next run reads it);
@@ -156,7 +174,7 @@ def read_back_documents(
     - otherwise ``failed``, with the first difference as its reason.
     """
     result = DocumentsReadBack()
-    reports = verify_streams(conn, client, document_ids, signer_did, full=full)
+    reports = verify_streams(conn, client, document_ids, signer_did, full=full, tips_since=tips_since)
     counts = checks.stream_and_chunk_counts(conn, document_ids, signer_did)
     for document_id in document_ids:
         report = reports[document_id]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import NamedTuple
 
 import psycopg
 
@@ -75,17 +77,32 @@ def confirm_streams(conn: psycopg.Connection, confirmed: dict[str, str]) -> int:
     ).rowcount
 
 
+def unconfirm_streams(conn: psycopg.Connection, stream_ids: Sequence[str]) -> int:
+    """Forget that these streams' tips were verified (they failed a read-back): the next one reads them again."""
+    if not stream_ids:
+        return 0
+    return conn.execute(
+        "UPDATE ceramic_streams SET verified_cid = NULL, verified_at = NULL WHERE stream_id = ANY(%s)", (list(stream_ids),)
+    ).rowcount
+
+
+class StreamToVerify(NamedTuple):
+    row: StreamRow
+    published: bool  # the tip event was accepted by the node (a pending or rejected tip cannot be read back)
+    published_at: datetime | None  # when; None when not published or not in the outbox
+
+
 def streams_to_verify(
     conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str, *, full: bool = False
-) -> list[tuple[StreamRow, bool]]:
-    """(row, tip published?) for the documents' live streams whose tip is not yet verified, by document and chunk.
+) -> list[StreamToVerify]:
+    """The documents' live streams whose tip is not yet verified, by document and chunk.
 
     ``full=True`` returns every live stream, verified before or not (a full re-verification).
     A tip that is not published (still pending, or rejected) cannot be read back yet.
     """
     rows = conn.execute(
         f"""
-        SELECT {", ".join(f"s.{c}" for c in STORED_COLUMNS)}, coalesce(e.status = 'published', false)
+        SELECT {", ".join(f"s.{c}" for c in STORED_COLUMNS)}, coalesce(e.status = 'published', false), e.published_at
         FROM ceramic_streams s LEFT JOIN ceramic_events e ON e.event_cid = s.latest_cid
         WHERE s.document_id = ANY(%s) AND s.signer_did = %s AND s.status <> 'archived'
           AND (%s OR s.verified_cid IS DISTINCT FROM s.latest_cid)
@@ -93,7 +110,7 @@ def streams_to_verify(
         """,
         (list(document_ids), signer_did, full),
     )
-    return [(stream_row(r[:-1]), r[-1]) for r in rows]  # exact values merged back (storage/exact.py)
+    return [StreamToVerify(stream_row(r[:-2]), r[-2], r[-1]) for r in rows]  # exact values merged back (storage/exact.py)
 
 
 def documents_with_live_streams(conn: psycopg.Connection, signer_did: str) -> list[str]:

@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--threads", type=int, default=50)
-    parser.add_argument("--json", type=Path, default=Path("bench_client.json"))
+    parser.add_argument("--json", type=Path, default=Path("var/benchmarks/bench_client.json"))
     args = parser.parse_args()
     n, threads = args.requests, args.threads
     with TemporaryDirectory() as tmp, socket.socket() as probe:
@@ -76,6 +76,7 @@ def main() -> None:
     print(f"{'transport':<24} {'wall ms/req':>12} {'client CPU ms/req':>18} {'vs httpx':>9}")
     for name, (wall, cpu) in results.items():
         print(f"{name:<24} {wall:>12.3f} {cpu:>18.3f} {base / cpu:>8.1f}x")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({k: {"wall_ms": w, "cpu_ms": c} for k, (w, c) in results.items()}, indent=2))
 
 

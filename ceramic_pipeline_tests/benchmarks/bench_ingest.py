@@ -406,7 +406,7 @@ def main() -> None:
     parser.add_argument("--sensor-documents", type=int, default=1_000)
     parser.add_argument("--sensor-paragraphs", type=int, default=4)
     parser.add_argument("--sensor-timeout", type=float, default=3_600, help="seconds to wait for the sensor's documents")
-    parser.add_argument("--json", type=Path, default=Path("bench_ingest.json"))
+    parser.add_argument("--json", type=Path, default=Path("var/benchmarks/bench_ingest.json"))
     args = parser.parse_args()
     chosen = set(args.scenarios.split(",")) if args.scenarios else {"fresh", "breakdown", "stub", "sensor", *(["scale"] if args.scale else [])}
     if chosen - set(SCENARIOS):
@@ -442,6 +442,7 @@ def main() -> None:
               f"{sensor['runs']} ingest_documents runs {sensor['run_statuses']}; first run {sensor['first_run_after_s'] or 0:.1f} s after the drop "
               f"(sensor tick + run queue), all runs finished after {sensor['runs_finished_after_s']:.1f} s; "
               f"{sensor['chunks_per_s_after_first_run'] or 0:.0f} chunks/s counted from the first run")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"load": load(), "results": results, "sensor": sensor}, indent=2))
     print(f"written: {args.json}")
 

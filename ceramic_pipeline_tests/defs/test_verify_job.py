@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timezone
 
 import psycopg
 
+from ceramic_pipeline.ceramic.client import CeramicClient
 from ceramic_pipeline.ceramic.did import DIDKey
+from ceramic_pipeline.steps.readback import read_back_documents
 from ceramic_pipeline.steps.streams import record_document_streams
 from ceramic_pipeline.storage.chunks import upsert_chunks
 from ceramic_pipeline.storage.documents import DocumentRow, register_document
@@ -50,3 +53,28 @@ def test_verify_streams_walks_every_chain_and_catches_what_a_tip_check_cannot(in
     with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
         state, error = conn.execute("SELECT state, error FROM documents WHERE document_id = 'a.json'").fetchone()
     assert state == "failed" and "node has 2 events but the database says 3" in error
+
+
+def test_a_failure_found_by_verify_streams_survives_a_re_ingest(instance, resources, pipeline_env):
+    """A re-run of the failed document checks the stream's whole chain (its tip was posted in an
+    earlier run), so the mismatch the job found keeps the document failed."""
+    signer = DIDKey.from_seed(base64.b64decode(pipeline_env["AGENT_DID_SEED_BASE64"]))
+    with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
+        register_document(conn, DocumentRow("a.json", "a-json", "/inbox/a.json", "0" * 64), signer.did)
+        upsert_chunks(conn, document_chunks("a.json", 3))
+        record_document_streams(conn, signer, ensure_model(conn, signer), "a.json")
+    jobs = definitions_with(resources)
+    assert jobs.resolve_job_def("publish_outbox").execute_in_process(instance=instance).success
+    with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
+        stream_id = conn.execute("UPDATE ceramic_streams SET version = 3 WHERE chunk_index = 1 RETURNING stream_id").fetchone()[0]
+    failed = jobs.resolve_job_def("verify_streams").execute_in_process(instance=instance, raise_on_error=False)
+    assert not failed.success
+    [failure] = [e for e in failed.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert stream_id in failure.event_specific_data.user_failure_data.description  # the one line names the stream
+
+    # What a re-ingest of the failed document does: register it again, then read it back as its run would.
+    with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn, CeramicClient(pipeline_env["CERAMIC_URL"]) as client:
+        conn.execute("UPDATE documents SET state = 'registered', error = NULL WHERE document_id = 'a.json'")
+        outcome = read_back_documents(conn, client, ["a.json"], signer.did, tips_since=datetime.now(timezone.utc))
+        assert outcome.ingested == [] and outcome.failures == [f"{stream_id}: node has 2 events but the database says 3"]
+        assert conn.execute("SELECT state FROM documents WHERE document_id = 'a.json'").fetchone()[0] == "failed"

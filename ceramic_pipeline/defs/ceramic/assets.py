@@ -101,7 +101,8 @@ def ceramic_streams_table(
     with fail_fast_unless_transient(context):
         did = signer.signer().did
         with postgres.connect() as conn, ceramic.client() as client:
-            report = read_back_documents(conn, client, _work(context, conn), did)
+            # Tips posted in this run get the tip check; older unverified ones a full walk.
+            report = read_back_documents(conn, client, _work(context, conn), did, tips_since=run_started_at(context))
             outcomes = outcomes_for_keys(conn, list(context.partition_keys))
     failed = {o.document_id: o.error for o in outcomes if o.state == "failed"}
     registered = {o.partition_key for o in outcomes}

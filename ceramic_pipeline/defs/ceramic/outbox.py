@@ -27,7 +27,7 @@ def publish_pending_events(
                 report = drain(postgres.connect, client)
                 with postgres.connect() as conn:
                     waiting = awaiting_read_back(conn, signer.signer().did)
-                    back = read_back_documents(conn, client, waiting, signer.signer().did)
+                    back = read_back_documents(conn, client, waiting, signer.signer().did, tips_since=run_started_at(context))
         finally:
             push_metrics(context)
         with postgres.connect() as conn:

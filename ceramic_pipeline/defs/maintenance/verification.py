@@ -2,9 +2,11 @@
 
 Runs read-back at full depth (``steps.readback``): each event fetched, its CID, signature and
 ``prev`` link checked here, then tip, version and content compared with ``ceramic_streams``.
-Ingest runs check tips only; this job is the scheduled (weekly by default, VERIFY_STREAMS_CRON)
-and on-demand (launch it from the UI) check that trusts nothing the node says. A document whose
-streams no longer verify is marked failed with the first difference, as an ingest would.
+Ingest runs check the tips they posted; this job is the scheduled (weekly by default,
+VERIFY_STREAMS_CRON) and on-demand (the UI, or ``dagster job execute -m ceramic_pipeline.definitions
+-j verify_streams``) check that trusts nothing the node says. A document whose streams no longer
+verify is marked failed with the first difference, and those streams lose their verified mark:
+until they verify again, every ingest run walks their chains too and keeps the document failed.
 """
 
 import time
@@ -33,8 +35,10 @@ def verify_stream_chains(
     }
     context.log.info(f"verified {report.verified} streams of {len(documents)} documents in full; {len(report.failures)} failed")
     if report.failures or report.mismatched:
+        first = report.failures[0] if report.failures else next(f"{d}: {c}" for d, c in report.mismatched.items())
         raise dg.Failure(
-            f"{len(report.failures)} streams failed full verification; {len(report.mismatched)} documents have a stream count mismatch",
+            f"{len(report.failures)} stream(s) failed full verification, {len(report.mismatched)} document(s) have a "
+            f"stream count mismatch; first: {first} (all in this step's metadata and in documents.error)",
             metadata={**metadata, "failed": dg.MetadataValue.json(report.failures[:50]),
                       "mismatched": dg.MetadataValue.json(report.mismatched)},
             allow_retries=False,
