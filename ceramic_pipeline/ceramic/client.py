@@ -161,11 +161,15 @@ class CeramicClient:
 
     def _map(self, fn: Callable[[Any], Awaitable[T]], items: Sequence[Any]) -> list[T]:
         """``fn`` over ``items`` concurrently on the loop (the gate bounds requests in flight)."""
+        return self._start_map(fn, items).result()
+
+    def _start_map(self, fn: Callable[[Any], Awaitable[T]], items: Sequence[Any]) -> concurrent.futures.Future[list[T]]:
+        """Start ``_map`` and return at once; requests are admitted in the order they were started."""
 
         async def run_all() -> list[T]:
             return list(await asyncio.gather(*(fn(item) for item in items)))
 
-        return self._run(run_all()) if items else []
+        return asyncio.run_coroutine_threadsafe(run_all(), self._loop)
 
     # -- transport ---------------------------------------------------------------------------
     @property
@@ -267,17 +271,13 @@ class CeramicClient:
         Requests are admitted in the order they were started, so starting several batches
         queues them behind each other.
         """
+        return self._start_map(self._get_stream_or_error, stream_ids)
 
-        async def one(stream_id: str) -> StreamState | None | CeramicError:
-            try:
-                return await self._get_stream(stream_id)
-            except CeramicError as exc:
-                return exc
-
-        async def run_all() -> list[StreamState | None | CeramicError]:
-            return list(await asyncio.gather(*(one(stream_id) for stream_id in stream_ids)))
-
-        return asyncio.run_coroutine_threadsafe(run_all(), self._loop)
+    async def _get_stream_or_error(self, stream_id: str) -> StreamState | None | CeramicError:
+        try:
+            return await self._get_stream(stream_id)
+        except CeramicError as exc:
+            return exc
 
     async def _get_stream(self, stream_id: str) -> StreamState | None:
         response = await self._request("GET", f"/streams/{stream_id}")

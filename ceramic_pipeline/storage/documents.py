@@ -68,11 +68,7 @@ def register_document(conn: psycopg.Connection, doc: DocumentRow, signer_did: st
     other document (new, changed, failed before, or written under an earlier DID before a key
     rotation) becomes ``registered`` with no error.
     """
-    row = conn.execute(
-        f"SELECT d.state, d.ingested_sha256, {_NOT_UNDER_SIGNER} FROM documents d WHERE d.document_id = %s",
-        (signer_did, doc.document_id),
-    ).fetchone()
-    unchanged = row is not None and row[0] == "ingested" and row[1] == doc.content_sha256 and not row[2]
+    unchanged = doc.document_id in unchanged_documents(conn, [doc], signer_did)
     upsert_document(conn, doc)
     if unchanged:
         return False
@@ -85,8 +81,8 @@ def register_document(conn: psycopg.Connection, doc: DocumentRow, signer_did: st
 
 
 def unchanged_documents(conn: psycopg.Connection, docs: Sequence[DocumentRow], signer_did: str) -> set[str]:
-    """Ids of ``docs`` whose content is already ingested under ``signer_did``: ``register_document``'s
-    rule (ingested, same content hash, every chunk has a current stream of the DID), for many at once."""
+    """Ids of ``docs`` whose content is already ingested under ``signer_did``: state ``ingested``,
+    the same content hash, and every chunk has a current stream of the DID (see ``register_document``)."""
     if not docs:
         return set()
     rows = conn.execute(

@@ -80,8 +80,9 @@ def adopt_streams(
     first = client.get_streams([stream_ids[ask[0]]]) if ask else []
     if first and isinstance(first[0], NodeUnreachable):
         result.unchecked.update(ask)
-        ask = []
-    answers = dict(zip((stream_ids[i] for i in ask), first + client.get_streams([stream_ids[i] for i in ask[1:]])))
+        first, ask = [], []
+    rest = client.get_streams([stream_ids[i] for i in ask[1:]]) if len(ask) > 1 else []  # concurrent GETs
+    answers = dict(zip((stream_ids[i] for i in ask), first + rest))
     states = [looked_up.get(stream_ids[i], answers.get(stream_ids[i])) for i in chunk_indexes]
     for index, state in zip(chunk_indexes, states):
         if index in result.unchecked:

@@ -38,6 +38,7 @@ from ceramic_pipeline.ceramic.identifiers import StreamID, StreamIDError
 # The state's JSON form is the devnode's (ceramic-one's field order, sorted keys, DAG-JSON links):
 # reused so the pipeline's content comparison sees exactly what a real node would return.
 from ceramic_pipeline.devnode.aggregator import _jsonable, _metadata, _sorted, state_json
+from ceramic_pipeline.devnode.server import CeramicApi
 
 VERSION = "0.58.0+store-only-bench"
 
@@ -93,14 +94,12 @@ class StoreOnly:
             stream.metadata = {**stream.metadata, **_metadata(payload.get("header") or {}, init=False)}
 
     # -- routes ------------------------------------------------------------------------------
-    async def liveness(self, _request: Request) -> Response:
-        return Response(status_code=200)
+    # Liveness and network answer exactly as the devnode's (they read only ``self.network``).
+    liveness = CeramicApi.liveness
+    config_network = CeramicApi.config_network
 
     async def version(self, _request: Request) -> Response:
         return JSONResponse({"version": VERSION})
-
-    async def config_network(self, _request: Request) -> Response:
-        return JSONResponse({"name": self.network})
 
     async def post_events(self, request: Request) -> Response:
         try:
