@@ -35,6 +35,14 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return home / "ceramic-pipeline"
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows: no affinity API
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -54,6 +62,10 @@ class Settings:
     maintenance_timezone: str
     archive_after_days: int  # streams not really changed for this long move to the archive table
     dagster_run_retention_days: int  # finished Dagster runs older than this are deleted
+    # `ceramic-pipeline ingest`: documents per partition-range run, and runs executed at once
+    # (one process each; ingest.py says why processes, not threads).
+    ingest_documents_per_run: int
+    ingest_workers: int
     environ: Mapping[str, str] = field(repr=False)
 
     @classmethod
@@ -85,6 +97,8 @@ class Settings:
             maintenance_timezone=env.get("MAINTENANCE_TIMEZONE", "").strip() or "UTC",
             archive_after_days=env_int(env, "ARCHIVE_AFTER_DAYS", 90, 1, 36_500),
             dagster_run_retention_days=env_int(env, "DAGSTER_RUN_RETENTION_DAYS", 30, 1, 36_500),
+            ingest_documents_per_run=env_int(env, "INGEST_DOCUMENTS_PER_RUN", 500, 1, 100_000),
+            ingest_workers=env_int(env, "INGEST_WORKERS", usable_cpus(), 1, 256),
             environ=env,
         )
 

@@ -93,10 +93,12 @@ def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path
         template["texts"][0]["text"] = f"Studio safety notes, copy {n}"
         (inbox / f"notes-{n:02d}.json").write_text(json.dumps(template))
     cli_env["DOCLING_INBOX"] = str(inbox)
+    cli_env["INGEST_WORKERS"] = "1"  # one worker: all twelve in one run (several workers split them: next test)
 
     result, summary = ingest([inbox], cli_env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert summary["documents_ingested"] == 12 and summary["streams_created"] == 48 and summary["events"] == 96
+    assert summary["runs"] == 1 and summary["workers"] == 1
     runs = subprocess.run([sys.executable, "-c", "import dagster as dg; print(len(dg.DagsterInstance.get().get_run_records()))"],
                           env=cli_env, capture_output=True, text=True, timeout=120)
     assert runs.stdout.strip() == "1", runs.stderr[-2000:]  # twelve documents, one run
@@ -108,6 +110,55 @@ def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path
     assert summary["documents_ingested"] == 12
 
 
+def test_runs_go_at_once_in_worker_processes_and_one_bad_document_stays_contained(tmp_path, cli_env):
+    """INGEST_WORKERS=2: the documents are split into two partition-range runs executed at the same
+    time in two processes (their run records overlap in time), and the summary adds both up."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    template = json.loads((sample_documents_dir() / "studio-safety-notes.json").read_text())
+    for n in range(9):
+        template["texts"][0]["text"] = f"Studio safety notes, copy {n}"
+        (inbox / f"notes-{n:02d}.json").write_text(json.dumps(template))
+    (inbox / "notes-04b.json").write_text('{"schema_name": "DoclingDocument", "texts": ' + json.dumps(MARKER))
+    cli_env.update(DOCLING_INBOX=str(inbox), INGEST_WORKERS="2")
+
+    result, summary = ingest([inbox], cli_env)
+
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert summary["runs"] == 2 and summary["workers"] == 2, summary
+    assert summary["documents_ingested"] == 9 and summary["documents_failed"] == 1
+    assert summary["streams_created"] == 36 and summary["events"] == 72 and summary["chunks"] == 36
+    assert [line.split(": ")[0] for line in summary["failures"]] == ["notes-04b.json"]
+    assert MARKER not in result.stdout + result.stderr
+    assert_phases_add_up(summary)
+    script = ("import dagster as dg, json; print(json.dumps([(r.start_time, r.end_time, r.dagster_run.status.value)"
+              " for r in dg.DagsterInstance.get().get_run_records()]))")
+    runs = subprocess.run([sys.executable, "-c", script], env=cli_env, capture_output=True, text=True, timeout=120)
+    (a_start, a_end, a_status), (b_start, b_end, b_status) = json.loads(runs.stdout)
+    assert a_status == b_status == "SUCCESS"  # the bad document failed alone, inside its run
+    assert a_start < b_end and b_start < a_end, "the two runs did not overlap: they ran one after the other"
+    rows = documents(cli_env["DATABASE_URL"])
+    assert rows.pop("notes-04b.json")[0] == "failed"
+    assert set(rows.values()) == {("ingested", None)} and len(rows) == 9
+
+
+def test_a_worker_that_stops_is_one_failure_line_for_its_run():
+    """A worker process that dies (killed, out of memory) or raises costs its run one line naming
+    the run's documents; the other runs' figures are kept (ingest._outcome_of)."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ceramic_pipeline.defs.partitions import PartitionBatch
+    from ceramic_pipeline.ingest import _outcome_of
+
+    died: Future = Future()
+    died.set_exception(BrokenProcessPool("A process in the process pool was terminated abruptly"))
+    outcome = _outcome_of(died, PartitionBatch(["notes-00_json", "notes-01_json", "notes-02_json"]))
+    assert outcome.documents == 3 and not outcome.counts
+    assert outcome.failure == ("run over 3 document(s) (notes-00_json .. notes-02_json) stopped: "
+                               "BrokenProcessPool: A process in the process pool was terminated abruptly")
+
+
 STEPS = ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
 
 
@@ -115,9 +166,11 @@ def assert_phases_add_up(summary: dict) -> None:
     """The summary's per-phase seconds (the benchmark's breakdown): every phase, none negative,
     the steps and the framework's share make up the runs' wall time, and the runs fit in the ingest."""
     phases = summary["phases"]
-    assert set(phases) == {*STEPS, "ceramic_streams.sign", "ceramic_streams.publish", "run_total", "outside_steps"}
+    assert set(phases) == {*STEPS, "ceramic_streams.sign", "ceramic_streams.publish", "run_total", "runs_wall", "outside_steps"}
     assert all(isinstance(v, (int, float)) and v >= 0 for v in phases.values()), phases
     assert all(phases[step] > 0 for step in STEPS), phases  # every step ran and was timed
     assert abs(sum(phases[s] for s in STEPS) + phases["outside_steps"] - phases["run_total"]) < 0.01, phases
     assert phases["ceramic_streams.sign"] + phases["ceramic_streams.publish"] <= phases["ceramic_streams"] + 0.01, phases
-    assert phases["run_total"] <= summary["seconds"] + 0.01, (phases, summary["seconds"])
+    assert phases["runs_wall"] <= summary["seconds"] + 0.01, (phases, summary["seconds"])
+    # runs going at once add up to more than their wall time, never more than one wall time per worker
+    assert phases["run_total"] <= phases["runs_wall"] * summary["workers"] + 0.01, phases

@@ -1,7 +1,7 @@
 import pytest
 
 from ceramic_pipeline.envparse import ConfigError
-from ceramic_pipeline.settings import MAX_INLINE_TEXT_BYTES, Settings
+from ceramic_pipeline.settings import MAX_INLINE_TEXT_BYTES, Settings, usable_cpus
 
 
 def test_defaults_are_the_embedded_setup(tmp_path):
@@ -9,6 +9,14 @@ def test_defaults_are_the_embedded_setup(tmp_path):
     assert (s.database_url, s.ceramic_url) == (None, None)
     assert s.inbox == tmp_path / "inbox" and s.pin_threshold_bytes == 16384
     assert (s.ceramic_timeout_s, s.ceramic_batch_size, s.chunker) == (60.0, 50, "hierarchical")
+    assert (s.ingest_documents_per_run, s.ingest_workers) == (500, usable_cpus())
+
+
+def test_ingest_workers_default_to_the_cpus_this_process_may_use():
+    import os
+
+    assert usable_cpus() == len(os.sched_getaffinity(0)) >= 1
+    assert Settings.from_env({"INGEST_WORKERS": "3", "INGEST_DOCUMENTS_PER_RUN": "50"}).ingest_workers == 3
 
 
 def test_data_dir_follows_dagster_home(tmp_path):
@@ -30,6 +38,8 @@ def test_data_dir_follows_dagster_home(tmp_path):
         ({"CHUNKER": "hybrid", "CHUNKER_TOKENIZER_PATH": "/tok"}, "CHUNKER_MAX_TOKENS"),
         ({"ARCHIVE_AFTER_DAYS": "0"}, "ARCHIVE_AFTER_DAYS must be between 1 and 36500"),
         ({"DAGSTER_RUN_RETENTION_DAYS": "a month"}, "DAGSTER_RUN_RETENTION_DAYS must be an integer"),
+        ({"INGEST_WORKERS": "0"}, "INGEST_WORKERS must be between 1 and 256"),
+        ({"INGEST_DOCUMENTS_PER_RUN": "many"}, "INGEST_DOCUMENTS_PER_RUN must be an integer"),
     ],
 )
 def test_bad_values_are_one_line_errors_naming_the_variable(env, message):

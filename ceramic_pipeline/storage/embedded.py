@@ -18,6 +18,7 @@ ancestors to o+rx so its user can reach them.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -48,14 +49,25 @@ def _running(pgdata: Path) -> PostmasterInfo | None:
 
 
 def embedded_database_url(data_dir: Path) -> str:
-    """Start (or reuse) the server under ``data_dir/pgdata``; returns the pipeline database URL."""
+    """Start (or reuse) the server under ``data_dir/pgdata``; returns the pipeline database URL.
+
+    Processes starting it at once (two first `ingest` commands, runs launched together on a new
+    install) take turns on a lock file, so one starts it and the others reuse it: unlocked, the
+    second initdb/pg_ctl failed ("did not start") while the first was still starting.
+    """
     info = _running(_pgdata(data_dir))
     if info is not None:
         return info.get_uri(database=DATABASE_NAME)
-    started = subprocess.run(
-        [sys.executable, "-m", "ceramic_pipeline.storage.embedded", str(data_dir)],
-        capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    with open(Path(data_dir) / "pgserver.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        info = _running(_pgdata(data_dir))  # started by whoever held the lock before us
+        if info is not None:
+            return info.get_uri(database=DATABASE_NAME)
+        started = subprocess.run(
+            [sys.executable, "-m", "ceramic_pipeline.storage.embedded", str(data_dir)],
+            capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+        )
     if started.returncode != 0:
         tail = "\n".join(started.stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"the embedded PostgreSQL under {data_dir} did not start:\n{tail}")

@@ -32,12 +32,14 @@ Scenarios (``--scenarios``, comma-separated; default ``fresh,breakdown,stub,sens
      run, in seconds and % of the fresh ingest's wall time.
 7.   ``stub``: the fresh ingest against ``store_only_node`` (chunks/s), side by side with the
      devnode/embedded figures (and in the breakdown table).
+8.   ``workers``: fresh ingests with ``INGEST_WORKERS=1`` and with the default (one run per usable
+     CPU) interleaved, per backend and the stub: medians and the speedup, side by side.
 
 Medians of ``--repeat`` runs, with ``uptime`` load printed. Not a timed test.
 
 Run (from the repository root; the machine's PostgreSQL at 127.0.0.1:5432 for all but embedded):
   .venv/bin/python -m ceramic_pipeline_tests.benchmarks.bench_ingest [--chunks 10000] [--repeat 3]
-      [--backend embedded|external|both] [--scenarios fresh,breakdown,stub,sensor,scale]
+      [--backend embedded|external|both] [--scenarios fresh,breakdown,stub,sensor,scale,workers]
       [--scale 30000 100000] [--sensor-documents 1000] [--sensor-paragraphs 4] [--json FILE]
   only the sensor:   ... --scenarios sensor --sensor-documents 1000
   only the stub:     ... --scenarios stub --chunks 10000 --repeat 1
@@ -69,7 +71,7 @@ PIN_SHARE = 0.02
 BIN = Path(sys.executable).parent
 EXE = str(BIN / "ceramic-pipeline")
 REPO = Path(__file__).resolve().parents[2]
-SCENARIOS = ("fresh", "breakdown", "stub", "sensor", "scale")
+SCENARIOS = ("fresh", "breakdown", "stub", "sensor", "scale", "workers")
 CLEARED = ("DATABASE_URL", "CERAMIC_URL", "DOCLING_INBOX", "DAGSTER_HOME", "CERAMIC_PIPELINE_DATA")
 
 
@@ -205,15 +207,19 @@ def backend_env(backend: str, root: Path):
         yield {**env, **extra}
 
 
-def scenario_set(chunks: int, repeat: int, backend: str, work: Path, *, fresh_only: bool = False) -> dict:
-    """Fresh ingest, unchanged re-ingest and one changed paragraph (only the first with ``fresh_only``)."""
+def scenario_set(chunks: int, repeat: int, backend: str, work: Path, *, fresh_only: bool = False,
+                 workers: int | None = None) -> dict:
+    """Fresh ingest, unchanged re-ingest and one changed paragraph (only the first with ``fresh_only``);
+    ``workers`` sets INGEST_WORKERS (default: the CLI's, one per usable CPU)."""
     documents = chunks // PARAGRAPHS
     fresh, unchanged, changed = [], [], []
     for attempt in range(repeat):
-        root = work / f"{backend}-{chunks}-{attempt}"
+        root = work / f"{backend}-{chunks}-w{workers or 'default'}-{attempt}"
         corpus = root / "corpus"
         made = make_corpus(corpus, documents)
         with backend_env(backend, root) as env:
+            if workers is not None:
+                env["INGEST_WORKERS"] = str(workers)
             first = run_ingest(corpus, env)
             assert first["summary"]["streams_created"] == made, first["summary"]
             fresh.append(first)
@@ -230,7 +236,7 @@ def scenario_set(chunks: int, repeat: int, backend: str, work: Path, *, fresh_on
     median = lambda runs: statistics.median(r["seconds"] for r in runs) if runs else None  # noqa: E731
     middle = sorted(fresh, key=lambda r: r["seconds"])[len(fresh) // 2]  # the median fresh run, for its breakdown
     return {
-        "backend": backend, "chunks": chunks, "documents": documents,
+        "backend": backend, "chunks": chunks, "documents": documents, "workers": middle["summary"].get("workers"),
         "fresh_seconds": median(fresh), "fresh_chunks_per_s": chunks / median(fresh),
         "unchanged_seconds": median(unchanged),
         "unchanged_speedup": median(fresh) / median(unchanged) if unchanged else None,
@@ -249,20 +255,25 @@ def breakdown(result: dict) -> list[tuple[str, float]]:
     run, phases = result["fresh_run"], result["fresh_run"]["phases"]
     if not phases:
         return []
+    # Runs going at once (INGEST_WORKERS) sum to more than their wall time: each run phase is
+    # scaled by runs_wall / run_total, i.e. shown as its share of the runs' wall time.
+    scale = phases.get("runs_wall", phases["run_total"]) / phases["run_total"] if phases["run_total"] else 1.0
     streams = phases["ceramic_streams"]
     sign, publish = phases["ceramic_streams.sign"], phases["ceramic_streams.publish"]
     return [
         ("process start, imports, migrate", run["seconds"] - run["summary_seconds"]),
-        ("ingest outside runs (sources, outcomes)", run["summary_seconds"] - phases["run_total"]),
-        ("model (doclingchunk_model)", phases["doclingchunk_model"]),
-        ("load (docling_documents)", phases["docling_documents"]),
-        ("chunk (docling_chunks)", phases["docling_chunks"]),
-        ("pin (pinned_chunks)", phases["pinned_chunks"]),
-        ("plan + sign + outbox rows", sign),
-        ("publish (POST events)", publish),
-        ("ceramic_streams rest (checks, preview)", max(0.0, streams - sign - publish)),
-        ("read-back (ceramic_streams_table)", phases["ceramic_streams_table"]),
-        ("Dagster overhead (runs outside steps)", phases["outside_steps"]),
+        ("ingest outside runs (sources, outcomes)", run["summary_seconds"] - phases["run_total"] * scale),
+        *((name, seconds * scale) for name, seconds in (
+            ("model (doclingchunk_model)", phases["doclingchunk_model"]),
+            ("load (docling_documents)", phases["docling_documents"]),
+            ("chunk (docling_chunks)", phases["docling_chunks"]),
+            ("pin (pinned_chunks)", phases["pinned_chunks"]),
+            ("plan + sign + outbox rows", sign),
+            ("publish (POST events)", publish),
+            ("ceramic_streams rest (checks, preview)", max(0.0, streams - sign - publish)),
+            ("read-back (ceramic_streams_table)", phases["ceramic_streams_table"]),
+            ("Dagster overhead (runs outside steps)", phases["outside_steps"]),
+        )),
     ]
 
 
@@ -275,6 +286,24 @@ def print_breakdown(results: list[dict]) -> None:
     for phase in columns[0][1]:
         print(f"{phase:<42}" + "".join(f" {rows[phase]:>10.2f} s {100 * rows[phase] / wall:>5.1f} %" for _n, rows, wall in columns))
     print(f"{'= wall time':<42}" + "".join(f" {wall:>10.2f} s {'':>7}" for _n, _rows, wall in columns))
+
+
+# -- scenario 8: one worker against the default, side by side ------------------------------------
+
+def workers_scenario(chunks: int, repeat: int, backend: str, work: Path) -> dict:
+    """Fresh ingests with INGEST_WORKERS=1 and with the CLI's default, interleaved (1, default, 1, ...)
+    so that load drifts hit both alike; medians and their ratio."""
+    seconds: dict[str, list[float]] = {"1": [], "default": []}
+    workers = None
+    for attempt in range(repeat):
+        for label, value in (("1", 1), ("default", None)):
+            result = scenario_set(chunks, 1, backend, work / f"workers-{label}-{attempt}", fresh_only=True, workers=value)
+            seconds[label].append(result["fresh_seconds"])
+            workers = result["workers"] if value is None else workers
+    one, default = statistics.median(seconds["1"]), statistics.median(seconds["default"])
+    return {"backend": backend, "chunks": chunks, "default_workers": workers, "seconds_one_worker": one,
+            "seconds_default": default, "chunks_per_s_one_worker": chunks / one, "chunks_per_s_default": chunks / default,
+            "speedup": one / default, "runs": seconds}
 
 
 # -- scenario 4: through the sensor and a Dagster daemon ------------------------------------------
@@ -413,7 +442,7 @@ def main() -> None:
         parser.error(f"unknown scenario(s): {', '.join(sorted(chosen - set(SCENARIOS)))}")
     print(f"machine: {os.cpu_count()} cores | {load()} | scenarios: {', '.join(s for s in SCENARIOS if s in chosen)}")
     backends = ["embedded", "external"] if args.backend == "both" else [args.backend]
-    results, sensor = [], None
+    results, sensor, compared = [], None, []
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         work = Path(tmp)
         if chosen & {"fresh", "breakdown"}:
@@ -424,6 +453,9 @@ def main() -> None:
         if "scale" in chosen:
             for size in args.scale:
                 results.append(scenario_set(size, 1, backends[-1], work))
+        if "workers" in chosen:
+            for backend in [*backends, "stub"]:
+                compared.append(workers_scenario(args.chunks, args.repeat, backend, work))
         if "sensor" in chosen:
             sensor = sensor_scenario(args.sensor_documents, args.sensor_paragraphs, args.sensor_timeout, work)
     if results:
@@ -435,6 +467,12 @@ def main() -> None:
                   f"{dash(r['one_change_seconds'], '>10.1f'):>10} {r['peak_rss_mib']:>8.0f}")
     if "breakdown" in chosen:
         print_breakdown(results)
+    if compared:
+        print("\nfresh ingest, INGEST_WORKERS=1 against the default (medians, interleaved runs)")
+        print(f"{'backend':<9} {'chunks':>7} {'1 worker s':>11} {'chunks/s':>9} {'default':>8} {'s':>7} {'chunks/s':>9} {'speedup':>8}")
+        for c in compared:
+            print(f"{c['backend']:<9} {c['chunks']:>7} {c['seconds_one_worker']:>11.1f} {c['chunks_per_s_one_worker']:>9.0f} "
+                  f"{c['default_workers']:>8} {c['seconds_default']:>7.1f} {c['chunks_per_s_default']:>9.0f} {c['speedup']:>7.2f}x")
     if sensor:
         print(f"\nsensor + daemon: {sensor['documents']} documents × {sensor['paragraphs']} paragraphs, "
               f"{sensor['seconds']:.1f} s drop to done{' (TIMED OUT)' if sensor['timed_out'] else ''}, "
@@ -443,7 +481,7 @@ def main() -> None:
               f"(sensor tick + run queue), all runs finished after {sensor['runs_finished_after_s']:.1f} s; "
               f"{sensor['chunks_per_s_after_first_run'] or 0:.0f} chunks/s counted from the first run")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"load": load(), "results": results, "sensor": sensor}, indent=2))
+    args.json.write_text(json.dumps({"load": load(), "results": results, "sensor": sensor, "workers": compared}, indent=2))
     print(f"written: {args.json}")
 
 

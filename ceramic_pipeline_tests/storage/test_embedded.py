@@ -46,6 +46,27 @@ def test_embedded_server_starts_and_is_reused(tmp_path):
     assert (data_dir / "pgdata" / "PG_VERSION").exists()  # stopped, data kept
 
 
+def test_processes_starting_it_at_once_share_one_server(tmp_path):
+    """Three processes asking for a server that is not running yet: one starts it, all get its URL."""
+    data_dir = tmp_path / "data"
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        import psycopg
+        from ceramic_pipeline.storage.embedded import embedded_database_url
+        url = embedded_database_url(Path({str(data_dir)!r}))
+        with psycopg.connect(url) as conn:
+            print(url, conn.execute("SELECT pg_postmaster_start_time()").fetchone()[0].isoformat())
+    """)
+    try:
+        starters = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for _ in range(4)]
+        outputs = [p.communicate(timeout=180) for p in starters]
+        assert [p.returncode for p in starters] == [0, 0, 0, 0], [err[-1500:] for _out, err in outputs]
+        assert len({out.strip() for out, _err in outputs}) == 1  # one URL, one server start time
+    finally:
+        stop_embedded_server(data_dir)
+
+
 def test_resolve_prefers_database_url(tmp_path):
     data_dir = tmp_path / "never-created"
     url = "postgresql://app@db.example:5432/ceramic"
