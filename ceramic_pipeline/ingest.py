@@ -1,10 +1,12 @@
 """Headless ingestion: run the ingest job for given files or folders, many documents per run.
 
-Runs execute in this process, or INGEST_WORKERS at once in forked worker processes. Uses the Dagster instance of DAGSTER_HOME when set (runs then show in the UI), otherwise a
-temporary in-memory one per run; resources come from the same environment as the UI's. Documents are grouped
-into partition-range runs (``defs.partitions.partition_batches``), so the run's fixed cost is
-paid once per batch, not once per document; each document's outcome is read from the
-``documents`` table afterwards, so one bad document is reported and the others still land.
+Runs execute INGEST_WORKERS at once in forked worker processes (or one after another in this
+process). Uses the Dagster instance of DAGSTER_HOME when set (runs then show in the UI),
+otherwise a temporary in-memory one per run; resources come from the same environment as the
+UI's. Documents are grouped into partition-range runs (``defs.partitions.partition_batches``),
+so the run's fixed cost is paid once per batch, not once per document; each document's outcome
+is read from the ``documents`` table afterwards, so one bad document is reported and the
+others still land.
 Documents whose content is already ingested under the active DID are left out of the runs
 (no run at all when nothing changed).
 """
@@ -51,10 +53,10 @@ _RUN_COUNTS = (
     ("ceramic_streams", ("created", "updated", "removed", "unchanged", "events", "published")),
 )
 
-# Steps whose own time (Dagster's STEP_SUCCESS duration: compute plus the handling of the events
-# it yields) goes into the summary's "phases"; ceramic_streams also reports its sign/publish split.
 _PLANNED_SUBSET = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"  # read by Dagster at run creation
 
+# Steps whose own time (Dagster's STEP_SUCCESS duration: compute plus the handling of the events
+# it yields) goes into the summary's "phases"; ceramic_streams also reports its sign/publish split.
 _PHASE_STEPS = ("doclingchunk_model", "docling_documents", "docling_chunks", "pinned_chunks", "ceramic_streams", "ceramic_streams_table")
 _STREAM_SPLIT = (("sign_seconds", "ceramic_streams.sign"), ("publish_seconds", "ceramic_streams.publish"))
 
