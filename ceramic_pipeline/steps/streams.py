@@ -34,6 +34,7 @@ class StreamsReport:
     adopted: int = 0  # streams the node held but the database did not know (writer.adopt)
     adopt_failures: list[str] = field(default_factory=list)  # chunks left unwritten: their node stream is unusable
     superseded: int = 0  # streams of an earlier DID (key rotation) that this DID's streams replaced
+    streams: set[str] = field(default_factory=set)  # StreamIDs given events in the outbox
 
 
 class ChunksRefused(ValueError):
@@ -86,6 +87,7 @@ def record_document_streams(
         report.superseded = streams.mark_superseded(conn, document_id, signer.did)
     report.changes.update(w.change for w in writes)
     report.events = len(events)
+    report.streams = {e.stream_id for e in events}
     report.errors = list(plan.errors)
     report.adopted, report.adopt_failures = len(adoption.rows), sorted(adoption.failed.values())
     return report
@@ -110,6 +112,7 @@ def write_document_streams(
                 total.errors += report.errors
                 total.adopted += report.adopted
                 total.superseded += report.superseded
+                total.streams |= report.streams
                 total.adopt_failures += report.adopt_failures
                 if report.errors:  # the other chunks are written (kept); the document is not complete
                     conn.commit()
@@ -122,5 +125,11 @@ def write_document_streams(
     signed = time.perf_counter()
     total.publish = publish_outbox(connect, client)  # what the background publisher left, and the pending count
     total.publish.add(background.report)
+    with connect() as conn:  # another run's publisher may be posting some of ours right now: let it finish
+        left = outbox.wait_for_other_publishers(conn, total.streams)
+    if left and not client.unreachable:  # it failed to post them (or they were never taken): one more drain
+        again = publish_outbox(connect, client)
+        total.publish.add(again)
+        total.publish.pending = again.pending
     total.sign_seconds, total.publish_seconds = signed - started, time.perf_counter() - signed
     return total

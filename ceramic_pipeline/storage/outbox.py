@@ -137,6 +137,26 @@ def pending_events(conn: psycopg.Connection, limit: int = 100, *, lock: bool = F
     return [PendingEvent(*row) for row in conn.execute(sql, (limit,))]
 
 
+def wait_for_other_publishers(conn: psycopg.Connection, stream_ids: Collection[str]) -> int:
+    """Wait until no other transaction holds a pending event of ``stream_ids``; return how many are still pending.
+
+    Publishers lock their batch ``FOR UPDATE SKIP LOCKED`` (``pending_events``), so a run's final
+    drain skips its own events while another run's publisher is posting them, and a check made
+    right after would count them unpublished although they are about to be (issue 10: two runs
+    at once failed ``every_chunk_has_a_published_stream`` at 10,000 chunks). Locking the same rows
+    without SKIP LOCKED waits for those publishers to commit; PostgreSQL then re-checks the row,
+    so events they published drop out and only events still pending are counted. Commits.
+    """
+    if not stream_ids:
+        return 0
+    with conn.transaction():
+        still = conn.execute(
+            "SELECT e.event_cid FROM ceramic_events e WHERE e.stream_id = ANY(%s) AND e.status = 'pending' FOR UPDATE",
+            (list(stream_ids),),
+        ).fetchall()
+    return len(still)
+
+
 def mark_published(conn: psycopg.Connection, event_cids: Iterable[str]) -> int:
     """Record events as accepted by the node; returns how many changed (already published: 0)."""
     return conn.execute(

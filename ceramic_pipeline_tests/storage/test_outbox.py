@@ -3,6 +3,7 @@ import pytest
 
 from ceramic_pipeline.storage.outbox import (
     OutboxEvent, enqueue_events, mark_failed, mark_published, mark_rejected, pending_events, status_counts,
+    wait_for_other_publishers,
 )
 
 
@@ -103,3 +104,24 @@ def test_locked_events_are_skipped_by_a_second_publisher(conn, migrated_pg_url):
         assert [e.stream_id for e in taken] == ["a"]
         with psycopg.connect(migrated_pg_url) as other, other.transaction():
             assert [e.stream_id for e in pending_events(other, 10, lock=True)] == ["b"]
+
+
+def test_a_run_waits_for_the_publisher_that_holds_its_events(conn, migrated_pg_url):
+    """A second publisher (another run) took stream a's event: the run whose event it is waits until
+    that publisher commits, and then counts only what is still pending (outbox.wait_for_other_publishers)."""
+    import threading
+
+    enqueue_events(conn, [event("a", 0), event("b", 0), event("c", 0)])
+    conn.commit()
+    with psycopg.connect(migrated_pg_url) as other:
+        with other.transaction():
+            assert [e.stream_id for e in pending_events(other, 1, lock=True)] == ["a"]
+            outcome: list[int] = []
+            waiter = threading.Thread(target=lambda: outcome.append(wait_for_other_publishers(conn, ["a", "b"])))
+            waiter.start()
+            waiter.join(1.0)
+            assert waiter.is_alive() and not outcome  # blocked on the other publisher's lock
+            mark_published(other, ["bagcq-a-0"])
+        waiter.join(30)
+    assert outcome == [1]  # a was published by the other run; b is still pending (c is not ours)
+    assert wait_for_other_publishers(conn, []) == 0
