@@ -15,7 +15,7 @@ from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.steps.outcomes import per_document
 from ceramic_pipeline.storage import chunks as chunk_store
-from ceramic_pipeline.storage import outbox, streams
+from ceramic_pipeline.storage import feed_cursors, outbox, streams
 from ceramic_pipeline.writer.adopt import Adoption, adopt_streams, look_up_ahead
 from ceramic_pipeline.writer.plan import ChunkError, plan_document
 from ceramic_pipeline.writer.publisher import BackgroundPublisher, PublishReport, publish_outbox
@@ -99,7 +99,9 @@ def write_document_streams(
     total = StreamsReport()
     started = time.perf_counter()
     with connect() as conn, BackgroundPublisher(connect, client) as background:
-        lookups, looked_up_ids = look_up_ahead(client, signer, model, streams.chunks_without_stream(conn, document_ids, signer.did))
+        since = feed_cursors.synced_resume_token(conn, client.url, str(model), signer.did)
+        lookups, looked_up_ids = look_up_ahead(client, signer, model, streams.chunks_without_stream(conn, document_ids, signer.did),
+                                               feed_since=since)
         for document_id in document_ids:
             events_before = total.events
             with per_document(conn, document_id, total.failures):

@@ -7,6 +7,13 @@ event on the same init: a fork (issue 8, kind 6). Before planning, every chunk t
 has no row for is looked up on the node; a stream found there is read back and verified,
 its events are recorded in the outbox as published, and its row is rebuilt from the node's
 tip, version and content. Planning then continues that chain (or leaves it unchanged).
+
+Most new chunks are new on the node too, and one GET each is a third of a fresh ingest's
+requests. So the node's event feed is read first (``absent_by_feed``): a chunk's StreamID
+commits to its init event's CID, and a stream the node holds has that init event in its feed.
+The feed is read from the resume token up to which ``resync_from_ceramic`` already brought
+every stream of ours into the database (from the start without one); a StreamID whose init is
+not in that part of the feed is proven absent, and only the others are looked up.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from ceramic_pipeline.ceramic.cid import CID, CIDError
 from ceramic_pipeline.ceramic.client import CeramicClient, CeramicError, CeramicUnavailable, NodeUnreachable, StreamState
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.identifiers import StreamID
@@ -40,25 +48,82 @@ class Adoption:
 
 Lookups = dict[str, "Future[list[StreamState | None | CeramicError]]"]  # document -> its started lookups
 
+FEED_PAGE_SIZE = 10_000  # ceramic-one's largest page with data; without data it is the same here
+# How many lookups one feed page may replace before reading the feed costs more than the GETs:
+# on this 2-core machine a page of 10,000 event ids cost the client and the devnode about as much
+# as ~250 GETs (measured with the feed of a 10,000-chunk ingest), so 100 keeps a wide margin.
+LOOKUPS_PER_FEED_PAGE = 100
+
+
+def absent_by_feed(client: CeramicClient, stream_ids: Sequence[str], since: str | None) -> set[str] | None:
+    """The ``stream_ids`` the node's event feed proves absent; None when the feed cannot tell.
+
+    Reads ``GET /feed/events`` (event ids only) from ``since`` (None: from the feed's start) to
+    its end, a page shorter than asked for. The caller must know that every stream of ours with an event before ``since`` is in
+    the database (``resync_from_ceramic``'s resume token), so a StreamID whose init event CID is
+    not in the part read is not on the node. Gives up (None) once it would read more pages than
+    ``len(stream_ids) / LOOKUPS_PER_FEED_PAGE`` (then per-stream GETs are cheaper), or when the
+    node does not answer the feed as ceramic-one does.
+    """
+    wanted = {StreamID.from_string(stream_id).cid: stream_id for stream_id in stream_ids}
+    present: set[str] = set()
+    token = since
+    for _page in range(max(1, -(-len(wanted) // LOOKUPS_PER_FEED_PAGE))):
+        try:
+            events, token = client.feed(token, limit=FEED_PAGE_SIZE)
+            for event in events:
+                found = wanted.get(CID.from_string(event["id"]))
+                if found:
+                    present.add(found)
+        except (CeramicError, CIDError, ValueError, KeyError, TypeError):
+            return None  # unreachable, or no feed like ceramic-one's: look each stream up
+        if len(events) < FEED_PAGE_SIZE:  # a short page is the feed's end (ceramic-one pages by LIMIT)
+            return set(stream_ids) - present
+    return None
+
 
 def look_up_ahead(
     client: CeramicClient, signer: DIDKey, model: StreamID, new_chunks: Mapping[str, Sequence[int]],
+    *, feed_since: str | None = None,
 ) -> tuple[Lookups, dict[str, list[str]]]:
     """Start the node lookups of every document's new chunk streams now, one batch per document in order.
 
-    Returns ({document: future}, {document: the stream ids looked up}). Done per document while
-    planning, the lookups kept the writer waiting on a round trip per document (7.6 s of a fresh
-    10,000-chunk ingest); started together, the node answers them while the first documents are
-    signed. The first lookup goes alone: with the node unreachable nothing is started (and
-    ``adopt_streams`` finds the chunks unchecked as before).
+    Returns ({document: future}, {document: the stream ids looked up}); a stream the feed proves
+    absent (``absent_by_feed`` from ``feed_since``) is answered None without a request. Done per
+    document while planning, the lookups kept the writer waiting on a round trip per document
+    (7.6 s of a fresh 10,000-chunk ingest); started together, the node answers them while the
+    first documents are signed. The first lookup goes alone: with the node unreachable nothing
+    is started (and ``adopt_streams`` finds the chunks unchecked as before).
     """
     ids = {doc: [chunk_stream_id(signer.did, model, doc, index) for index in indexes] for doc, indexes in new_chunks.items() if indexes}
     if not ids or client.unreachable:
         return {}, {}
-    first = next(iter(ids.values()))[0]
-    if isinstance(client.get_streams([first])[0], NodeUnreachable):
-        return {}, {}
-    return {doc: client.start_get_streams(stream_ids) for doc, stream_ids in ids.items()}, ids
+    absent = absent_by_feed(client, [i for stream_ids in ids.values() for i in stream_ids], feed_since)
+    if absent is None:
+        first = next(iter(ids.values()))[0]
+        if isinstance(client.get_streams([first])[0], NodeUnreachable):
+            return {}, {}
+        absent = set()
+    return {doc: _answers(client, stream_ids, absent) for doc, stream_ids in ids.items()}, ids
+
+
+def _answers(client: CeramicClient, stream_ids: list[str], absent: set[str]) -> Future[list[StreamState | None | CeramicError]]:
+    """One future of answers in ``stream_ids`` order: None for the absent ones, the node's for the rest."""
+    asked = [i for i in stream_ids if i not in absent]
+    answers: Future[list[StreamState | None | CeramicError]] = Future()
+    if not asked:
+        answers.set_result([None] * len(stream_ids))
+        return answers
+
+    def merge(done: Future) -> None:
+        if done.exception() is not None:
+            answers.set_exception(done.exception())
+            return
+        got = dict(zip(asked, done.result()))
+        answers.set_result([got.get(i) for i in stream_ids])
+
+    client.start_get_streams(asked).add_done_callback(merge)
+    return answers
 
 
 def adopt_streams(

@@ -1,7 +1,7 @@
 """Bench-only stand-in for ceramic-one that stores events WITHOUT validating them (not for tests of correctness).
 
 It serves the subset of the ceramic-one HTTP API the pipeline uses (``POST /ceramic/events``,
-``GET /ceramic/events/{cid}``, ``GET /ceramic/streams/{id}``, ``POST /ceramic/interests``,
+``GET /ceramic/events/{cid}``, ``GET /ceramic/streams/{id}``, ``GET /ceramic/feed/events``, ``POST /ceramic/interests``,
 ``GET /ceramic/liveness``, ``/version``, ``/config/network``) with the same server stack as the
 devnode (Starlette on uvicorn) and keeps everything in memory. It checks nothing: no CID
 recomputation, no signature, no controller, no model schema, no ``prev`` order. It only decodes
@@ -52,6 +52,13 @@ class Stream:
     content: Any
 
 
+@dataclass(frozen=True)
+class FeedEvent:
+    seq: int
+    cid: CID
+    car: bytes
+
+
 def _b64url(data: bytes) -> str:
     return "u" + base64.urlsafe_b64encode(data).decode().rstrip("=")
 
@@ -67,8 +74,14 @@ class StoreOnly:
         self.network = network
         self.events: dict[CID, bytes] = {}
         self.streams: dict[CID, Stream] = {}
+        self.store = self  # the devnode's feed handler reads ``self.store.since``
+        self._order: list[FeedEvent] = []  # the feed: events in the order they were stored
 
-    def store(self, car: bytes) -> None:
+    def since(self, seq: int, limit: int) -> list[FeedEvent]:
+        """The feed's page after resume token ``seq`` (as the devnode's store: ``seq`` from 1)."""
+        return self._order[max(seq, 1) - 1:max(seq, 1) - 1 + limit]
+
+    def keep(self, car: bytes) -> None:
         archive = decode_car(car)
         root = archive.roots[0]
         if root in self.events:
@@ -76,6 +89,7 @@ class StoreOnly:
         block = codec.decode(archive.blocks[root])
         payload = codec.decode(archive.blocks[CID.from_bytes(block["payload"])]) if root.codec == DAG_JOSE else block
         self.events[root] = car
+        self._order.append(FeedEvent(len(self._order) + 1, root, car))
         if "header" in payload and "id" not in payload:  # init event
             header = payload["header"]
             controller = header["controllers"][0]
@@ -97,13 +111,14 @@ class StoreOnly:
     # Liveness and network answer exactly as the devnode's (they read only ``self.network``).
     liveness = CeramicApi.liveness
     config_network = CeramicApi.config_network
+    feed_events = CeramicApi.feed_events  # over ``since`` above
 
     async def version(self, _request: Request) -> Response:
         return JSONResponse({"version": VERSION})
 
     async def post_events(self, request: Request) -> Response:
         try:
-            self.store(bytes(libipld.decode_multibase(json.loads(await request.body())["data"])[1]))
+            self.keep(bytes(libipld.decode_multibase(json.loads(await request.body())["data"])[1]))
         except Exception as exc:  # a bench node: say what broke, as ceramic-one's 400 would
             return _error(400, f"store-only node could not decode the event: {type(exc).__name__}: {exc}")
         return Response(status_code=204)
@@ -147,6 +162,7 @@ def create_app(node: StoreOnly | None = None) -> Starlette:
         Route("/events/{event_id}", node.get_event, methods=["GET"]),
         Route("/streams/{stream_id}", node.get_stream, methods=["GET"]),
         Route("/interests", node.post_interests, methods=["POST"]),
+        Route("/feed/events", node.feed_events, methods=["GET"]),
         Route("/interests/{sort_key}/{sort_value}", node.post_interests, methods=["POST"]),
     ]
     app = Starlette(routes=[Mount("/ceramic", routes=routes)])

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from ceramic_pipeline.ceramic.client import CeramicClient
+from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.events import data_event
 from ceramic_pipeline.ceramic.identifiers import StreamID
 from ceramic_pipeline.ceramic.model import set_init_event
@@ -23,6 +25,7 @@ from ceramic_pipeline.writer.models import publish_model
 from ceramic_pipeline.writer.plan import SET_FIELDS, chunk_stream_id
 from ceramic_pipeline.writer.publisher import publish_outbox
 from ceramic_pipeline_tests.fixtures.postgres import throwaway_database
+from ceramic_pipeline_tests.writer.conftest import FAST_RETRY
 from ceramic_pipeline_tests.writer.support import chunk, document_chunks, stream_rows, tampered
 
 DOCS = ["kiln-a", "kiln-b"]
@@ -146,3 +149,58 @@ def test_a_node_stream_that_does_not_verify_is_neither_adopted_nor_written_over(
     with fresh_connect() as c:
         assert sorted(r.chunk_index for r in stream_rows(c).values()) == [0, 2]
         assert checks.unpublished_chunks(c, ["kiln-a"], signer.did) == {"kiln-a": [1]}
+
+
+# -- the feed pre-screen (writer.adopt.absent_by_feed): lookups only where the node may hold the stream --
+
+def stream_gets(requests) -> int:
+    return sum(n for (method, path), n in requests.counts.items() if method == "GET" and path.startswith("/ceramic/streams/"))
+
+
+def test_new_chunks_are_proven_absent_by_the_feed_without_one_lookup_each(connect, client, node, requests, signer):
+    before = stream_gets(requests)
+    model, report = ingest(connect, client, signer, [row for d in DOCS for row in document_chunks(d, CHUNKS)])
+    assert report.changes == Counter(created=2 * CHUNKS) and report.publish.published == 4 * CHUNKS
+    assert stream_gets(requests) == before  # the feed (one page) showed none of the 16 inits
+    gets = stream_gets(requests)
+    _, more = ingest(connect, client, signer, [chunk("kiln-a", CHUNKS)])  # one new chunk later on
+    assert more.changes == Counter(unchanged=CHUNKS, created=1) and stream_gets(requests) == gets
+    assert_no_forks(node)
+
+
+def test_a_database_restored_from_before_some_streams_finds_them_through_the_feed(connect, fresh_connect, client, node, requests, signer):
+    """The backup holds kiln-a and the re-sync's resume token; kiln-b's streams were written after
+    it. Restored, the database looks kiln-b up (its inits are in the feed after the token) and adopts
+    the node's streams: no new event, no fork. kiln-a's chunks were never asked about."""
+    from ceramic_pipeline.maintenance.resync import resync_from_ceramic
+
+    kiln_a = document_chunks("kiln-a", CHUNKS)
+    kiln_b = document_chunks("kiln-b", CHUNKS)
+    for database in (connect, fresh_connect):  # the same history up to the backup, in both
+        ingest(database, client, signer, kiln_a)
+        with database() as c:
+            resync = resync_from_ceramic(c, client, signer, node_url=client.url)
+            assert resync.failures == [] and resync.resume_token
+    ingest(connect, client, signer, kiln_b)  # after the backup: only the live database knows it
+    count, gets = node.store.count(), stream_gets(requests)
+
+    _, restored = ingest(fresh_connect, client, signer, kiln_b)
+
+    assert restored.adopted == CHUNKS and restored.changes == Counter(unchanged=CHUNKS) and restored.events == 0
+    assert node.store.count() == count and stream_gets(requests) - gets == CHUNKS  # kiln-b only
+    assert_no_forks(node)
+
+
+def test_the_feed_pre_screen_gives_up_where_lookups_are_cheaper(client, node, signer, monkeypatch):
+    from ceramic_pipeline.ceramic.model import DOCLING_CHUNK_MODEL, model_init_event, model_stream_id
+    from ceramic_pipeline.writer import adopt
+
+    model = model_stream_id(model_init_event(signer, DOCLING_CHUNK_MODEL))
+    ids = [chunk_stream_id(signer.did, model, "kiln-z", i) for i in range(3)]
+    for i in range(5):  # five events on the node, none of them ours
+        client.post_event(model_init_event(DIDKey.from_seed(bytes([i + 1]) * 32), DOCLING_CHUNK_MODEL).car)
+    assert adopt.absent_by_feed(client, ids, None) == set(ids)  # one page holds the whole feed
+    monkeypatch.setattr(adopt, "FEED_PAGE_SIZE", 2)  # three pages: more than 3 ids may cost
+    assert adopt.absent_by_feed(client, ids, None) is None
+    with CeramicClient("http://127.0.0.1:9", retry=FAST_RETRY, timeout_s=1) as nowhere:  # nothing listens
+        assert adopt.absent_by_feed(nowhere, ids, None) is None
