@@ -7,6 +7,7 @@ blockstore. Production sets the variables listed in the README.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,12 +36,22 @@ def default_data_dir(environ: Mapping[str, str]) -> Path:
     return home / "ceramic-pipeline"
 
 
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one), at least 1."""
+def usable_cpus(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """CPUs this process may use, at least 1: its affinity mask (where the OS has one), capped by a
+    cgroup v2 CPU quota (``cpu.max`` = "<quota> <period>" in µs, or "max"), which is how a container's
+    CPU limit shows (Kubernetes ``resources.limits.cpu``, ``docker run --cpus``): a pod limited to
+    1 CPU on a 32-core node must not fork 32 ingest workers."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows: no affinity API
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, math.ceil(int(quota) / int(period)))
+    except (OSError, ValueError):  # no cgroup v2 here, or a format we do not know: no cap
+        pass
+    return max(1, cpus)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,20 @@ def test_defaults_are_the_embedded_setup(tmp_path):
     assert (s.ingest_documents_per_run, s.ingest_workers) == (500, usable_cpus())
 
 
-def test_ingest_workers_default_to_the_cpus_this_process_may_use():
+def test_ingest_workers_default_to_the_cpus_this_process_may_use(tmp_path):
     import os
 
-    assert usable_cpus() == len(os.sched_getaffinity(0)) >= 1
+    affinity = len(os.sched_getaffinity(0))
+    cpu_max = tmp_path / "cpu.max"
+    assert usable_cpus(tmp_path / "absent") == affinity >= 1
+    cpu_max.write_text("max 100000\n")  # no quota
+    assert usable_cpus(cpu_max) == affinity
+    cpu_max.write_text("50000 100000\n")  # half a CPU (a container limited to 500m): one worker
+    assert usable_cpus(cpu_max) == 1
+    cpu_max.write_text(f"{150000 * affinity} 100000\n")  # a quota above the affinity mask does not raise it
+    assert usable_cpus(cpu_max) == affinity
+    cpu_max.write_text("garbage")
+    assert usable_cpus(cpu_max) == affinity
     assert Settings.from_env({"INGEST_WORKERS": "3", "INGEST_DOCUMENTS_PER_RUN": "50"}).ingest_workers == 3
 
 
