@@ -21,7 +21,7 @@ def resync_streams(
     """Adopt every verified stream of ours the feed touched; fails listing the streams that did not verify."""
     started = time.perf_counter()
     with ceramic.client() as client, postgres.connect() as conn:
-        report = resync(conn, client, signer.signer(), node_url=ceramic.node_url(), full=config.full)
+        report = resync(conn, client, signer.signer(), node_url=client.url, full=config.full)  # as the writer reads it
     metadata = {
         "full": report.full, "events_read": report.events_read, "streams_touched": report.streams_touched,
         "adopted": report.adopted, "unchanged": report.unchanged, "events_recorded": report.events_recorded,
