@@ -223,7 +223,8 @@ def scenario_set(chunks: int, repeat: int, backend: str, work: Path, *, fresh_on
             first = run_ingest(corpus, env)
             assert first["summary"]["streams_created"] == made, first["summary"]
             fresh.append(first)
-            line = f"  [{backend} {chunks} chunks, run {attempt + 1}] fresh {first['seconds']:.1f} s"
+            line = (f"  [{backend} {chunks} chunks, run {attempt + 1}, {first['summary'].get('workers')} worker(s)] "
+                    f"fresh {first['seconds']:.1f} s")
             if not fresh_only:
                 again = run_ingest(corpus, env)
                 change_one_paragraph(corpus)
