@@ -29,7 +29,7 @@ import psycopg
 
 from ceramic_pipeline.documents import partition_key, resolve_inputs
 from ceramic_pipeline.settings import Settings
-from ceramic_pipeline.steps.documents import record_sources
+from ceramic_pipeline.steps.sources import record_sources
 from ceramic_pipeline.storage import outbox
 from ceramic_pipeline.storage.checks import stream_and_chunk_counts
 from ceramic_pipeline.storage.documents import outcomes_for_keys, unchanged_documents

@@ -85,13 +85,18 @@ def test_one_bad_document_is_contained_and_its_reason_is_one_line(tmp_path, cli_
     assert summary["events"] == 0 and summary["streams_unchanged"] == 13 and summary["documents_failed"] == 2
 
 
-def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path, cli_env):
-    inbox = tmp_path / "inbox"
+def copies_of_a_sample(inbox: Path, count: int) -> Path:
+    """``count`` documents notes-00.json.. (the studio-safety sample, each with its own title: 4 chunks each)."""
     inbox.mkdir()
     template = json.loads((sample_documents_dir() / "studio-safety-notes.json").read_text())
-    for n in range(12):
+    for n in range(count):
         template["texts"][0]["text"] = f"Studio safety notes, copy {n}"
         (inbox / f"notes-{n:02d}.json").write_text(json.dumps(template))
+    return inbox
+
+
+def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path, cli_env):
+    inbox = copies_of_a_sample(tmp_path / "inbox", 12)
     cli_env["DOCLING_INBOX"] = str(inbox)
     cli_env["INGEST_WORKERS"] = "1"  # one worker: all twelve in one run (several workers split them: next test)
 
@@ -108,17 +113,17 @@ def test_many_documents_are_one_run_and_an_unchanged_rerun_does_nothing(tmp_path
     assert again.returncode == 0
     assert summary["events"] == 0 and summary["streams_created"] == 0 and summary["streams_unchanged"] == 48
     assert summary["documents_ingested"] == 12
+    # Nothing changed, so nothing heavy is imported: no Dagster, no docling-core loader or chunker, no pandas.
+    script = ("import json, sys; from pathlib import Path; from ceramic_pipeline.ingest import ingest; s = ingest([Path(sys.argv[1])]); "
+              "print(json.dumps([s['events'], s['runs'], sorted(m for m in ('dagster', 'docling_core', 'pandas') if m in sys.modules)]))")
+    light = subprocess.run([sys.executable, "-c", script, str(inbox)], env=cli_env, capture_output=True, text=True, timeout=120)
+    assert json.loads(light.stdout) == [0, 0, []], light.stderr[-2000:]
 
 
 def test_runs_go_at_once_in_worker_processes_and_one_bad_document_stays_contained(tmp_path, cli_env):
     """INGEST_WORKERS=2: the documents are split into two partition-range runs executed at the same
     time in two processes (their run records overlap in time), and the summary adds both up."""
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    template = json.loads((sample_documents_dir() / "studio-safety-notes.json").read_text())
-    for n in range(9):
-        template["texts"][0]["text"] = f"Studio safety notes, copy {n}"
-        (inbox / f"notes-{n:02d}.json").write_text(json.dumps(template))
+    inbox = copies_of_a_sample(tmp_path / "inbox", 9)
     (inbox / "notes-04b.json").write_text('{"schema_name": "DoclingDocument", "texts": ' + json.dumps(MARKER))
     cli_env.update(DOCLING_INBOX=str(inbox), INGEST_WORKERS="2")
 

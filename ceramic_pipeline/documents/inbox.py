@@ -31,7 +31,7 @@ from typing import NamedTuple
 
 from ceramic_pipeline.documents.errors import InboxError
 from ceramic_pipeline.documents.identity import document_id, path_text
-from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES
+from ceramic_pipeline.documents.formats import SUPPORTED_SUFFIXES
 
 RACY_WINDOW_NS = 2_000_000_000
 

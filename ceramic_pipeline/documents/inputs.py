@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ceramic_pipeline.documents.identity import document_id, path_text
 from ceramic_pipeline.documents.inbox import ScanError, walk_documents
-from ceramic_pipeline.documents.loading import SUPPORTED_SUFFIXES
+from ceramic_pipeline.documents.formats import SUPPORTED_SUFFIXES
 
 _SUPPORTED = ", ".join(sorted(SUPPORTED_SUFFIXES))
 

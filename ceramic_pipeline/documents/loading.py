@@ -18,9 +18,7 @@ from ceramic_pipeline.documents.errors import (
     InvalidDocumentError,
     UnsupportedFormatError,
 )
-
-JSON_SUFFIX = ".json"
-SUPPORTED_SUFFIXES: frozenset[str] = frozenset({JSON_SUFFIX, *CONVERTIBLE_SUFFIXES})
+from ceramic_pipeline.documents.formats import JSON_SUFFIX, SUPPORTED_SUFFIXES
 _MAX_REPORTED_ERRORS = 3
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +18,13 @@ from ceramic_pipeline.documents import (
     inbox_files,
     load_document,
     partition_key,
-    path_text,
     text_path,
 )
 from ceramic_pipeline.storage import chunks as chunk_store
 from ceramic_pipeline.storage import documents as document_store
 from ceramic_pipeline.storage.documents import DocumentRow
 from ceramic_pipeline.steps.outcomes import per_document
+from ceramic_pipeline.steps.sources import source_file, source_row
 
 
 class UnknownPartitionError(LookupError):
@@ -59,29 +58,7 @@ def locate_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str])
             key = partition_key(doc_id)
             if key in wanted:
                 found[key] = (doc_id, path)
-    return [_row(*found[k]) for k in keys if k in found], [k for k in keys if k not in found]
-
-
-def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]) -> list[DocumentRow]:
-    """Register where documents named on the command line are, so a run's ``locate_documents``
-    finds them by partition key also when they are outside the inbox (``resolve_inputs`` pairs).
-    Returns their rows, content hashes included."""
-    rows = [_row(doc_id, path) for doc_id, path in sources]
-    with conn.transaction():
-        for row in rows:
-            document_store.upsert_document(conn, row)
-    return rows
-
-
-def _row(doc_id: str, path: Path) -> DocumentRow:
-    with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    return DocumentRow(doc_id, partition_key(doc_id), path_text(path), digest)
-
-
-def source_file(doc: DocumentRow) -> Path:
-    """The file a registered document was read from."""
-    return Path(text_path(doc.source_path))
+    return [source_row(*found[k]) for k in keys if k in found], [k for k in keys if k not in found]
 
 
 def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str], signer_did: str) -> RegisterReport:

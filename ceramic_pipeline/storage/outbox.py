@@ -151,7 +151,9 @@ def wait_for_other_publishers(conn: psycopg.Connection, stream_ids: Collection[s
         return 0
     with conn.transaction():
         still = conn.execute(
-            "SELECT e.event_cid FROM ceramic_events e WHERE e.stream_id = ANY(%s) AND e.status = 'pending' FOR UPDATE",
+            # one lock order for every waiter: two runs waiting on a shared stream cannot deadlock
+            "SELECT e.event_cid FROM ceramic_events e WHERE e.stream_id = ANY(%s) AND e.status = 'pending' "
+            "ORDER BY e.event_cid FOR UPDATE",
             (list(stream_ids),),
         ).fetchall()
     return len(still)
