@@ -69,7 +69,7 @@ ON CONFLICT (event_cid) DO NOTHING
 _PENDING = """
 SELECT e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at, e.unchecked
 FROM ceramic_events e
-WHERE e.status = 'pending'
+WHERE e.status = 'pending'{only}
   AND e.position = (SELECT count(*) FROM ceramic_events p
                     WHERE p.status = 'published' AND p.stream_id = e.stream_id
                       AND p.position < e.position)
@@ -124,39 +124,30 @@ def _insert(conn: psycopg.Connection, sql: str, events: Iterable[OutboxEvent]) -
     return inserted
 
 
-def pending_events(conn: psycopg.Connection, limit: int = 100, *, lock: bool = False) -> list[PendingEvent]:
+def pending_events(
+    conn: psycopg.Connection, limit: int = 100, *, lock: bool = False, streams: Collection[str] | None = None,
+) -> list[PendingEvent]:
     """Pending events that can be posted now: Model streams first, then by (stream_id, position).
 
     At most one event per stream is returned, because the next one becomes ready only after
     this one is published. With ``lock=True`` the rows are locked FOR UPDATE SKIP LOCKED (use
     inside a transaction), so concurrent publishers never take the same event.
+
+    ``streams`` keeps only those streams' events, and then a lock *waits* for a publisher that
+    holds one of them instead of skipping it: a run's final drain takes its own events even while
+    another run's publisher is posting them (issue 10: with two runs at once, one failed
+    ``every_chunk_has_a_published_stream`` at 10,000 chunks, its events being in the other's
+    batch). PostgreSQL re-checks a row once its lock is released, so an event the other
+    publisher published is left out. Rows are locked in the query's order, the same for every
+    such caller.
     """
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
-    sql = _PENDING + (" FOR UPDATE OF e SKIP LOCKED" if lock else "")
-    return [PendingEvent(*row) for row in conn.execute(sql, (limit,))]
-
-
-def wait_for_other_publishers(conn: psycopg.Connection, stream_ids: Collection[str]) -> int:
-    """Wait until no other transaction holds a pending event of ``stream_ids``; return how many are still pending.
-
-    Publishers lock their batch ``FOR UPDATE SKIP LOCKED`` (``pending_events``), so a run's final
-    drain skips its own events while another run's publisher is posting them, and a check made
-    right after would count them unpublished although they are about to be (issue 10: two runs
-    at once failed ``every_chunk_has_a_published_stream`` at 10,000 chunks). Locking the same rows
-    without SKIP LOCKED waits for those publishers to commit; PostgreSQL then re-checks the row,
-    so events they published drop out and only events still pending are counted. Commits.
-    """
-    if not stream_ids:
-        return 0
-    with conn.transaction():
-        still = conn.execute(
-            # one lock order for every waiter: two runs waiting on a shared stream cannot deadlock
-            "SELECT e.event_cid FROM ceramic_events e WHERE e.stream_id = ANY(%s) AND e.status = 'pending' "
-            "ORDER BY e.event_cid FOR UPDATE",
-            (list(stream_ids),),
-        ).fetchall()
-    return len(still)
+    sql = _PENDING.format(only="" if streams is None else "\n  AND e.stream_id = ANY(%s)")
+    if lock:
+        sql += " FOR UPDATE OF e" if streams is not None else " FOR UPDATE OF e SKIP LOCKED"
+    params = (limit,) if streams is None else (list(streams), limit)
+    return [PendingEvent(*row) for row in conn.execute(sql, params)]
 
 
 def mark_published(conn: psycopg.Connection, event_cids: Iterable[str]) -> int:

@@ -14,7 +14,7 @@ any work, means a node that is down never blocks chunking and signing (issue 8, 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -79,15 +79,18 @@ def _post(client: CeramicClient, events: list[outbox.PendingEvent]) -> list[Base
 
 
 def publish_outbox(
-    connect: Callable[[], psycopg.Connection], client: CeramicClient, *, batch_size: int = 500
+    connect: Callable[[], psycopg.Connection], client: CeramicClient, *, batch_size: int = 500,
+    streams: Collection[str] | None = None,
 ) -> PublishReport:
+    """Post what is ready until nothing is, or a round makes no progress; ``streams``: only their
+    events, waiting for a publisher that holds one (``outbox.pending_events``)."""
     report = PublishReport()
     with connect() as conn:
         while True:
             # The batch stays locked until its outcomes are recorded, so a publisher running at
             # the same time (schedule vs. asset) skips these events instead of posting them twice.
             with conn.transaction():
-                ready = outbox.pending_events(conn, limit=batch_size, lock=True)
+                ready = outbox.pending_events(conn, limit=batch_size, lock=True, streams=streams)
                 if not ready:
                     break
                 models = [e for e in ready if _is_model(e.stream_id)]

@@ -179,7 +179,11 @@ def run_ingest(corpus: Path, env: dict[str, str]) -> dict:
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(f"ingest failed ({process.returncode}): {stderr[-3000:]}")
+        try:  # the summary says what failed (documents, checks); stderr may only hold warnings
+            told = {k: v for k, v in json.loads(stdout).items() if k in ("failures", "failed_checks", "outbox_pending")}
+        except ValueError:
+            told = {}
+        raise SystemExit(f"ingest failed ({process.returncode}): {told} {stderr[-3000:]}")
     return {"seconds": seconds, "summary": json.loads(stdout), "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
 
 

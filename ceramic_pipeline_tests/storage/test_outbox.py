@@ -3,7 +3,6 @@ import pytest
 
 from ceramic_pipeline.storage.outbox import (
     OutboxEvent, enqueue_events, mark_failed, mark_published, mark_rejected, pending_events, status_counts,
-    wait_for_other_publishers,
 )
 
 
@@ -106,22 +105,30 @@ def test_locked_events_are_skipped_by_a_second_publisher(conn, migrated_pg_url):
             assert [e.stream_id for e in pending_events(other, 10, lock=True)] == ["b"]
 
 
-def test_a_run_waits_for_the_publisher_that_holds_its_events(conn, migrated_pg_url):
-    """A second publisher (another run) took stream a's event: the run whose event it is waits until
-    that publisher commits, and then counts only what is still pending (outbox.wait_for_other_publishers)."""
+def test_a_run_takes_its_own_events_waiting_for_the_publisher_that_holds_them(conn, migrated_pg_url):
+    """Another run's publisher took stream a's init (SKIP LOCKED). The run whose streams are a and b
+    waits for it instead of skipping the event; once it is published there, the run gets b's init
+    now and a's next event after that (c is another run's and is never taken)."""
     import threading
 
-    enqueue_events(conn, [event("a", 0), event("b", 0), event("c", 0)])
+    enqueue_events(conn, [event("a", 0), event("a", 1), event("b", 0), event("c", 0)])
     conn.commit()
     with psycopg.connect(migrated_pg_url) as other:
         with other.transaction():
             assert [e.stream_id for e in pending_events(other, 1, lock=True)] == ["a"]
-            outcome: list[int] = []
-            waiter = threading.Thread(target=lambda: outcome.append(wait_for_other_publishers(conn, ["a", "b"])))
+            assert [e.stream_id for e in pending_events(conn, 10, lock=True)] == ["b", "c"]  # a plain publisher skips a
+            conn.rollback()
+            taken: list = []
+            waiter = threading.Thread(target=lambda: taken.append(ready_in(conn, ["a", "b"])))
             waiter.start()
             waiter.join(1.0)
-            assert waiter.is_alive() and not outcome  # blocked on the other publisher's lock
+            assert waiter.is_alive() and not taken  # blocked on the other publisher's lock
             mark_published(other, ["bagcq-a-0"])
         waiter.join(30)
-    assert outcome == [1]  # a was published by the other run; b is still pending (c is not ours)
-    assert wait_for_other_publishers(conn, []) == 0
+    assert taken == [[("b", 0)]]  # a's init is published; a's data event was not ready when asked
+    assert ready_in(conn, ["a", "b"]) == [("a", 1), ("b", 0)]
+
+
+def ready_in(conn, streams: list[str]) -> list[tuple[str, int]]:
+    with conn.transaction():
+        return [(e.stream_id, e.position) for e in pending_events(conn, 10, lock=True, streams=streams)]
