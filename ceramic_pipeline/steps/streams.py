@@ -129,7 +129,7 @@ def write_document_streams(
     total.publish.add(background.report)
     if total.streams and not client.unreachable:
         # The drain above skips events another run's publisher holds; take this run's own, waiting
-        # for that publisher, so the run's checks find them published (outbox.pending_events).
+        # for that publisher, so the run's checks find them published (outbox.lock_pending).
         own = publish_outbox(connect, client, streams=total.streams)
         total.publish.add(own)
         total.publish.pending = own.pending

@@ -131,23 +131,33 @@ def pending_events(
 
     At most one event per stream is returned, because the next one becomes ready only after
     this one is published. With ``lock=True`` the rows are locked FOR UPDATE SKIP LOCKED (use
-    inside a transaction), so concurrent publishers never take the same event.
-
-    ``streams`` keeps only those streams' events, and then a lock *waits* for a publisher that
-    holds one of them instead of skipping it: a run's final drain takes its own events even while
-    another run's publisher is posting them (issue 10: with two runs at once, one failed
-    ``every_chunk_has_a_published_stream`` at 10,000 chunks, its events being in the other's
-    batch). PostgreSQL re-checks a row once its lock is released, so an event the other
-    publisher published is left out. Rows are locked in the query's order, the same for every
-    such caller.
+    inside a transaction), so concurrent publishers never take the same event. ``streams``
+    keeps only those streams' events.
     """
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
     sql = _PENDING.format(only="" if streams is None else "\n  AND e.stream_id = ANY(%s)")
-    if lock:
-        sql += " FOR UPDATE OF e" if streams is not None else " FOR UPDATE OF e SKIP LOCKED"
+    sql += " FOR UPDATE OF e SKIP LOCKED" if lock else ""
     params = (limit,) if streams is None else (list(streams), limit)
     return [PendingEvent(*row) for row in conn.execute(sql, params)]
+
+
+def lock_pending(conn: psycopg.Connection, streams: Collection[str]) -> int:
+    """Lock every pending event of ``streams``, waiting for publishers that hold some; returns how many.
+
+    Publishers skip locked events (``pending_events``), so a run's final drain passes by its own
+    events while another run's publisher is posting them, and the run's checks then count them
+    unpublished (issue 10: with two runs at once, one failed ``every_chunk_has_a_published_stream``
+    at 10,000 chunks). Holding them all first (use inside the drain's transaction) waits for that
+    publisher and keeps the others off; a later statement of the transaction sees what it
+    published. One lock order (by CID) for every caller, so two of them cannot deadlock.
+    """
+    rows = conn.execute(
+        "SELECT e.event_cid FROM ceramic_events e WHERE e.status = 'pending' AND e.stream_id = ANY(%s) "
+        "ORDER BY e.event_cid FOR UPDATE OF e",
+        (list(streams),),
+    ).fetchall()
+    return len(rows)
 
 
 def mark_published(conn: psycopg.Connection, event_cids: Iterable[str]) -> int:

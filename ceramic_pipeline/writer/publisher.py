@@ -83,13 +83,15 @@ def publish_outbox(
     streams: Collection[str] | None = None,
 ) -> PublishReport:
     """Post what is ready until nothing is, or a round makes no progress; ``streams``: only their
-    events, waiting for a publisher that holds one (``outbox.pending_events``)."""
+    events, each round first waiting for publishers that hold some (``outbox.lock_pending``)."""
     report = PublishReport()
     with connect() as conn:
         while True:
             # The batch stays locked until its outcomes are recorded, so a publisher running at
             # the same time (schedule vs. asset) skips these events instead of posting them twice.
             with conn.transaction():
+                if streams is not None and not outbox.lock_pending(conn, streams):
+                    break  # none of them pending any more
                 ready = outbox.pending_events(conn, limit=batch_size, lock=True, streams=streams)
                 if not ready:
                     break

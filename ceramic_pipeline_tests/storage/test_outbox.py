@@ -2,7 +2,7 @@ import psycopg
 import pytest
 
 from ceramic_pipeline.storage.outbox import (
-    OutboxEvent, enqueue_events, mark_failed, mark_published, mark_rejected, pending_events, status_counts,
+    OutboxEvent, enqueue_events, lock_pending, mark_failed, mark_published, mark_rejected, pending_events, status_counts,
 )
 
 
@@ -105,10 +105,10 @@ def test_locked_events_are_skipped_by_a_second_publisher(conn, migrated_pg_url):
             assert [e.stream_id for e in pending_events(other, 10, lock=True)] == ["b"]
 
 
-def test_a_run_takes_its_own_events_waiting_for_the_publisher_that_holds_them(conn, migrated_pg_url):
+def test_a_run_locks_its_own_events_waiting_for_the_publisher_that_holds_them(conn, migrated_pg_url):
     """Another run's publisher took stream a's init (SKIP LOCKED). The run whose streams are a and b
-    waits for it instead of skipping the event; once it is published there, the run gets b's init
-    now and a's next event after that (c is another run's and is never taken)."""
+    waits for it instead of passing a by; once a's init is published there, the run holds a's data
+    event and b's init, and its next query sees both ready (c is another run's: never taken)."""
     import threading
 
     enqueue_events(conn, [event("a", 0), event("a", 1), event("b", 0), event("c", 0)])
@@ -118,17 +118,19 @@ def test_a_run_takes_its_own_events_waiting_for_the_publisher_that_holds_them(co
             assert [e.stream_id for e in pending_events(other, 1, lock=True)] == ["a"]
             assert [e.stream_id for e in pending_events(conn, 10, lock=True)] == ["b", "c"]  # a plain publisher skips a
             conn.rollback()
-            taken: list = []
-            waiter = threading.Thread(target=lambda: taken.append(ready_in(conn, ["a", "b"])))
+            held: list = []
+            waiter = threading.Thread(target=lambda: held.append(own_drain(conn, ["a", "b"])))
             waiter.start()
             waiter.join(1.0)
-            assert waiter.is_alive() and not taken  # blocked on the other publisher's lock
+            assert waiter.is_alive() and not held  # blocked on the other publisher's lock
             mark_published(other, ["bagcq-a-0"])
         waiter.join(30)
-    assert taken == [[("b", 0)]]  # a's init is published; a's data event was not ready when asked
-    assert ready_in(conn, ["a", "b"]) == [("a", 1), ("b", 0)]
+    assert held == [(2, [("a", 1), ("b", 0)])]
+    with psycopg.connect(migrated_pg_url) as third, third.transaction():
+        assert [e.stream_id for e in pending_events(third, 10, lock=True)] == ["a", "b", "c"]  # released at commit
 
 
-def ready_in(conn, streams: list[str]) -> list[tuple[str, int]]:
+def own_drain(conn, streams: list[str]) -> tuple[int, list[tuple[str, int]]]:
     with conn.transaction():
-        return [(e.stream_id, e.position) for e in pending_events(conn, 10, lock=True, streams=streams)]
+        locked = lock_pending(conn, streams)
+        return locked, [(e.stream_id, e.position) for e in pending_events(conn, 10, lock=True, streams=streams)]
