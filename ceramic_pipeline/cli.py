@@ -65,6 +65,10 @@ def progress_bar(total: int):
     """A tqdm bar on stderr: documents done / total, chunks/s and ETA (quiet with --json)."""
     from tqdm import tqdm
 
+    # No monitor thread: ingest forks its worker processes only from a single-threaded process
+    # (ingest._fork_is_safe), and tqdm's monitor (it only re-tunes miniters) made every text-mode
+    # ingest run its runs one after another.
+    tqdm.monitor_interval = 0
     bar = tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True, disable=total < 2 or None)
     started, chunks = time.perf_counter(), 0
 
@@ -318,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ceramic-pipeline: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (work done so far is committed)
+        print(f"ceramic-pipeline: {args.command}: interrupted; what was committed stays, "
+              "and the next run picks up the rest", file=sys.stderr)
+        return 130
     except Exception as exc:  # anything unexpected: one line; the traceback only at LOG_LEVEL=DEBUG
         if logging.getLogger("ceramic_pipeline").isEnabledFor(logging.DEBUG):
             raise

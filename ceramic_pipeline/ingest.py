@@ -41,8 +41,9 @@ if TYPE_CHECKING:
 
     from ceramic_pipeline.defs.partitions import PartitionBatch
 
-# The CLI prints its own summary; Dagster's per-event DEBUG lines would bury it (and errors).
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# The CLI prints its own summary, with each failed document and step; Dagster's console lines
+# would bury it (per-event DEBUG lines; on Ctrl-C, a STEP_FAILURE and RUN_FAILURE per worker).
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 # Exit codes of `ceramic-pipeline ingest`.
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_PENDING = 0, 1, 2, 3

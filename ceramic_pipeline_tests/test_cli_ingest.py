@@ -147,6 +147,17 @@ def test_runs_go_at_once_in_worker_processes_and_one_bad_document_stays_containe
     assert set(rows.values()) == {("ingested", None)} and len(rows) == 9
 
 
+def test_the_text_summary_runs_its_runs_at_once_too(tmp_path, cli_env):
+    """Without --json the progress bar is built first; it must not keep ingest from forking its
+    workers (tqdm's monitor thread did: every text-mode ingest ran one run after another)."""
+    inbox = copies_of_a_sample(tmp_path / "inbox", 4)
+    cli_env.update(DOCLING_INBOX=str(inbox), INGEST_WORKERS="2")
+    result = subprocess.run([EXE, "ingest", str(inbox)], env=cli_env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = dict(line.split(maxsplit=1) for line in result.stdout.splitlines() if line and not line.startswith(" ") and " " in line)
+    assert (lines["runs"], lines["workers"], lines["documents_ingested"]) == ("2", "2", "4"), result.stdout
+
+
 def test_a_worker_that_stops_is_one_failure_line_for_its_run():
     """A worker process that dies (killed, out of memory) or raises costs its run one line naming
     the run's documents; the other runs' figures are kept (ingest._outcome_of)."""
