@@ -161,7 +161,7 @@ class CeramicClient:
 
     def _map(self, fn: Callable[[Any], Awaitable[T]], items: Sequence[Any]) -> list[T]:
         """``fn`` over ``items`` concurrently on the loop (the gate bounds requests in flight)."""
-        return self._start_map(fn, items).result()
+        return self._start_map(fn, items).result() if items else []
 
     def _start_map(self, fn: Callable[[Any], Awaitable[T]], items: Sequence[Any]) -> concurrent.futures.Future[list[T]]:
         """Start ``_map`` and return at once; requests are admitted in the order they were started."""

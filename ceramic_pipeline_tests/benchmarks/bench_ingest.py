@@ -262,12 +262,13 @@ def breakdown(result: dict) -> list[tuple[str, float]]:
         return []
     # Runs going at once (INGEST_WORKERS) sum to more than their wall time: each run phase is
     # scaled by runs_wall / run_total, i.e. shown as its share of the runs' wall time.
-    scale = phases.get("runs_wall", phases["run_total"]) / phases["run_total"] if phases["run_total"] else 1.0
+    runs_wall = phases.get("runs_wall", phases["run_total"])
+    scale = runs_wall / phases["run_total"] if phases["run_total"] else 1.0
     streams = phases["ceramic_streams"]
     sign, publish = phases["ceramic_streams.sign"], phases["ceramic_streams.publish"]
     return [
         ("process start, imports, migrate", run["seconds"] - run["summary_seconds"]),
-        ("ingest outside runs (sources, outcomes)", run["summary_seconds"] - phases["run_total"] * scale),
+        ("ingest outside runs (sources, outcomes)", run["summary_seconds"] - runs_wall),
         *((name, seconds * scale) for name, seconds in (
             ("model (doclingchunk_model)", phases["doclingchunk_model"]),
             ("load (docling_documents)", phases["docling_documents"]),
