@@ -1,19 +1,9 @@
 """Thin: merges each domain's definitions with the resources built from the environment."""
 
-import warnings
-
 import dagster as dg
 
 from ceramic_pipeline.logs import configure_logging
 
-# BackfillPolicy.single_run is how a back-fill of many documents runs as one run (README).
-# Dagster marks the asset decorator's `backfill_policy` parameter beta and warns once per
-# decorated asset in every process that loads these definitions (code server, each run,
-# each step): ~205 lines per `dagster dev` start. Only that warning is ignored; it is raised
-# while the defs modules below are imported, so the filter comes first.
-warnings.filterwarnings(
-    "ignore", message=r"Parameter `backfill_policy` of function `asset` is currently in beta", category=dg.BetaWarning
-)
 configure_logging()  # JSON lines for the project's loggers in every Dagster process
 
 from ceramic_pipeline.defs.ceramic.assets import ceramic_streams, ceramic_streams_table, doclingchunk_model
