@@ -83,4 +83,8 @@ def test_one_bad_document_and_one_vanished_file_do_not_sink_the_range(instance, 
         streams = conn.execute("SELECT count(*) FROM ceramic_streams WHERE status = 'active'").fetchone()[0]
     assert states == {"broken.json": "failed", "glaze-firing-guide.json": "ingested",
                       "kiln-maintenance-log.json": "ingested", "studio-safety-notes.json": "ingested"}
+    # The check carries the run's documents table (once, not on each partition's materialisation).
+    table = evaluation.metadata["documents"].value.splitlines()
+    assert "| broken.json | failed | InvalidDocumentError: " in "\n".join(table) and len(table) == 2 + 4
+    assert all("documents" not in e.metadata for e in result.asset_materializations_for_node("ceramic_streams_table"))
     assert streams == 13  # the three good documents, in full

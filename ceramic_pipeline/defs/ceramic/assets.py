@@ -113,14 +113,17 @@ def ceramic_streams_table(
         metadata={
             "verified_streams": report.verified, "documents_ingested": len(report.ingested),
             "documents_pending": len(pending), "documents_failed": len(failed),
-            "documents": dg.MetadataValue.md(outcomes_markdown(outcomes)),
         },
         check_results=[
             dg.AssetCheckResult(check_name=ROWS_MATCH.name, passed=not report.mismatched,
                                 metadata={"mismatched": dg.MetadataValue.json(report.mismatched)}),
             dg.AssetCheckResult(check_name=READ_BACK.name, passed=not report.failures,
                                 metadata={"failures": dg.MetadataValue.json(report.failures[:50]), "verified": report.verified}),
+            # The run's documents table sits on this check, not on the materialisation: Dagster
+            # copies a range run's materialisation metadata onto every partition's event, so a
+            # table of the run's documents there cost the square of the documents per run.
             dg.AssetCheckResult(check_name=DOCUMENTS_INGESTED.name, passed=not failed and not pending,
-                                metadata={"failed": dg.MetadataValue.json(failed), "pending": dg.MetadataValue.json(pending)}),
+                                metadata={"failed": dg.MetadataValue.json(failed), "pending": dg.MetadataValue.json(pending),
+                                          "documents": dg.MetadataValue.md(outcomes_markdown(outcomes))}),
         ],
     )
