@@ -314,14 +314,18 @@ class CeramicClient:
 
         A stream stops at its first failure (later events need it as ``prev``).
         """
+        return [error for _posted, error in self.post_chains(streams)]
 
-        async def post_all(cars: Sequence[bytes]) -> BaseException | None:
-            try:
-                for car in cars:
+    def post_chains(self, streams: Sequence[Sequence[bytes]]) -> list[tuple[int, BaseException | None]]:
+        """``post_streams`` that also says how far each stream got: (CARs stored, first failure or None)."""
+
+        async def post_all(cars: Sequence[bytes]) -> tuple[int, BaseException | None]:
+            for posted, car in enumerate(cars):
+                try:
                     await self._post_event(car)
-            except CeramicError as exc:
-                return exc
-            return None
+                except CeramicError as exc:
+                    return posted, exc
+            return len(cars), None
 
         return self._map(post_all, streams)
 

@@ -1,8 +1,9 @@
 """Drain the outbox to a Ceramic node: per-stream order, streams in parallel, nothing dropped.
 
-Each round takes the events that are ready (every earlier event of their stream already
-published), posts Model streams first so instances never precede their model, then the
-rest in parallel. A 400 marks the event rejected with the node's message; a node that
+Each round takes the streams whose next event is ready (every earlier event of the stream
+already published) with the pending events after it (``outbox.pending_chains``), posts Model
+streams first so instances never precede their model, then the rest in parallel, each
+stream's events in order. A 400 marks the event rejected with the node's message; a node that
 stays unreachable leaves events pending for the next run: the first round in which nothing
 progresses ends the call, and the client stops retrying a node that refuses connections.
 
@@ -52,30 +53,39 @@ def _is_model(stream_id: str) -> bool:
     return StreamID.from_string(stream_id).type == StreamType.MODEL
 
 
-def _post(client: CeramicClient, events: list[outbox.PendingEvent]) -> list[BaseException | None]:
-    """Post ``events`` (at most one per stream) concurrently; one outcome per event, None when published.
+def _post(client: CeramicClient, chains: list[list[outbox.PendingEvent]]) -> list[tuple[outbox.PendingEvent, BaseException | None]]:
+    """Post each stream's chain in order, streams concurrently; (event, None when published or
+    the error) for each event tried. A chain stops at its first failure: later events are not
+    tried and stay pending (they need the failed one as ``prev``).
 
     An unchecked init is first looked up: a stream the node already holds is not posted
     (StreamExists). A Model's init also registers interest in the model.
     """
-    outcomes: dict[str, BaseException | None] = {}
-    unchecked = [e for e in events if e.unchecked]
-    for event, state in zip(unchecked, client.get_streams([e.stream_id for e in unchecked])):
+    outcomes: list[tuple[outbox.PendingEvent, BaseException | None]] = []
+    unchecked = [c for c in chains if c[0].unchecked]
+    held: set[str] = set()
+    for chain, state in zip(unchecked, client.get_streams([c[0].stream_id for c in unchecked])):
         if isinstance(state, CeramicError):
-            outcomes[event.event_cid] = state
+            outcomes.append((chain[0], state))
+            held.add(chain[0].stream_id)
         elif state is not None:
-            outcomes[event.event_cid] = StreamExists(
+            outcomes.append((chain[0], StreamExists(
                 "already on the node with a history this database does not know "
-                "(database lost or restored?); its queued events were dropped and the next run adopts it")
-    to_post = [e for e in events if e.event_cid not in outcomes]
-    outcomes.update(zip((e.event_cid for e in to_post), client.post_streams([[e.car] for e in to_post])))
-    for event in to_post:
-        if outcomes[event.event_cid] is None and event.position == 0 and _is_model(event.stream_id):
+                "(database lost or restored?); its queued events were dropped and the next run adopts it")))
+            held.add(chain[0].stream_id)
+    to_post = [c for c in chains if c[0].stream_id not in held]
+    for chain, (posted, error) in zip(to_post, client.post_chains([[e.car for e in c] for c in to_post])):
+        outcomes += [(event, None) for event in chain[:posted]]
+        if error is not None:
+            outcomes.append((chain[posted], error))
+        if posted and chain[0].position == 0 and _is_model(chain[0].stream_id):
             try:
-                client.register_interest(event.stream_id)  # idempotent: a re-post registers again
+                client.register_interest(chain[0].stream_id)  # idempotent: a re-post registers again
             except CeramicError as exc:
-                outcomes[event.event_cid] = exc
-    return [outcomes[e.event_cid] for e in events]
+                # Not published until the node is interested: record the init as failed (it stays
+                # pending and is posted again), and nothing after it.
+                outcomes = [o for o in outcomes if o[0].stream_id != chain[0].stream_id] + [(chain[0], exc)]
+    return outcomes
 
 
 def publish_outbox(
@@ -92,18 +102,18 @@ def publish_outbox(
             with conn.transaction():
                 if streams is not None and not outbox.lock_pending(conn, streams):
                     break  # none of them pending any more
-                ready = outbox.pending_events(conn, limit=batch_size, lock=True, streams=streams)
+                ready = outbox.pending_chains(conn, limit=batch_size, lock=True, streams=streams)
                 if not ready:
                     break
-                models = [e for e in ready if _is_model(e.stream_id)]
-                others = [e for e in ready if not _is_model(e.stream_id)]
-                outcomes = [(e, *_post(client, [e])) for e in models]  # models first, one by one
+                models = [c for c in ready if _is_model(c[0].stream_id)]
+                others = [c for c in ready if not _is_model(c[0].stream_id)]
+                outcomes = [o for chain in models for o in _post(client, [chain])]  # models first, one by one
                 if others and client.unreachable and all(err is None for _, err in outcomes):
-                    # The node was unreachable: one event probes it before a batch is sent its way.
-                    outcomes.append((others[0], *_post(client, others[:1])))
+                    # The node was unreachable: one stream probes it before a batch is sent its way.
+                    outcomes += _post(client, others[:1])
                     others = others[1:]
                 if all(err is None for _, err in outcomes):
-                    outcomes += list(zip(others, _post(client, others)))
+                    outcomes += _post(client, others)
                 progressed = _record(conn, outcomes, report)
             if not progressed:  # everything failed transiently: the node is down; retry next run
                 break

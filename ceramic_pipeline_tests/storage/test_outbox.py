@@ -2,7 +2,8 @@ import psycopg
 import pytest
 
 from ceramic_pipeline.storage.outbox import (
-    OutboxEvent, enqueue_events, lock_pending, mark_failed, mark_published, mark_rejected, pending_events, status_counts,
+    OutboxEvent, enqueue_events, lock_pending, mark_failed, mark_published, mark_rejected, pending_chains, pending_events,
+    status_counts,
 )
 
 
@@ -134,3 +135,18 @@ def own_drain(conn, streams: list[str]) -> tuple[int, list[tuple[str, int]]]:
     with conn.transaction():
         locked = lock_pending(conn, streams)
         return locked, [(e.stream_id, e.position) for e in pending_events(conn, 10, lock=True, streams=streams)]
+
+
+def test_a_chain_is_a_ready_event_and_the_pending_ones_after_it_up_to_a_gap_or_a_lock(conn, migrated_pg_url):
+    enqueue_events(conn, [event("a", 0), event("a", 1), event("a", 2),  # a fresh stream, then two updates
+                          event("b", 0), event("b", 1), event("b", 3),  # b's position 2 is missing
+                          event("c", 0), event("c", 1)])
+    mark_published(conn, ["bagcq-b-0"])
+    conn.commit()
+    chains = lambda c: [[(e.stream_id, e.position) for e in chain] for chain in pending_chains(c, 10, lock=True)]  # noqa: E731
+    with psycopg.connect(migrated_pg_url) as other, other.transaction():
+        other.execute("SELECT 1 FROM ceramic_events WHERE event_cid = 'bagcq-c-1' FOR UPDATE")  # another publisher's
+        with conn.transaction():
+            assert chains(conn) == [[("a", 0), ("a", 1), ("a", 2)], [("b", 1)], [("c", 0)]]
+    assert [len(c) for c in pending_chains(conn, 1)] == [3]  # the limit counts streams, not events
+    assert pending_chains(conn, 10, streams=["b"])[0][0].position == 1

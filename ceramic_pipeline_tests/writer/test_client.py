@@ -135,3 +135,6 @@ def test_post_streams_keeps_each_streams_order_and_stops_a_stream_at_its_first_f
         stored = [e.cid for e in node.store.stream_events(events[0].cid)]
         expected = [e.cid for e in events] if i != 5 else [e.cid for e in events[:3]]  # nothing after the failure
         assert stored == expected  # delivery order on the node is the stream's order
+    # post_chains says how far each stream got (re-posting what the node holds is a no-op).
+    progress = client.post_chains(cars)
+    assert [(n, type(e).__name__ if e else None) for n, e in progress] == [(6, None)] * 5 + [(3, "EventRejected")] + [(6, None)] * 6  # init, content, 4 edits

@@ -40,3 +40,26 @@ def test_concurrent_publishers_post_each_event_once_and_both_finish(connect, con
     assert outbox.status_counts(conn) == {"pending": 0, "published": 201, "rejected": 0}
     assert requests.event_posts == 201  # each event posted by exactly one publisher
     assert set(node_event_cids(node)) == set(outbox_rows(conn))
+
+
+def test_a_new_streams_init_and_data_events_go_in_one_round(connect, conn, client, node, monkeypatch, signer):
+    """Each round posts every ready stream's pending chain in order (outbox.pending_chains): the
+    model, then 25 chunk streams of init + data each, in one round where one event per stream
+    took two; the validating node accepts each data event after its init."""
+    with connect() as c:
+        upsert_chunks(c, document_chunks(DOCS[0], 25))
+        model = ensure_model(c, signer)
+        record_document_streams(c, signer, model, DOCS[0])
+    rounds: list[int] = []
+    real = outbox.pending_chains
+
+    def counted(*args, **kwargs):
+        chains = real(*args, **kwargs)
+        rounds.append(sum(len(chain) for chain in chains))
+        return chains
+
+    monkeypatch.setattr(outbox, "pending_chains", counted)
+    report = publish_outbox(connect, client)
+    assert report.published == 51 and report.pending == 0 and not report.errors
+    assert rounds == [51, 0]  # one round with everything, then nothing left
+    assert set(node_event_cids(node)) == set(outbox_rows(conn))
