@@ -38,12 +38,14 @@ def encode_car(roots: list[CID], blocks: Iterable[tuple[CID, bytes]]) -> bytes:
     return b"".join(parts)
 
 
-def decode_car(data: bytes) -> Car:
+def decode_car(data: bytes, *, strict: bool = True) -> Car:
+    """The CAR's roots and blocks (block bytes as stored, not decoded). ``strict``: the header
+    must be canonical DAG-CBOR (``codec.decode``), as ceramic-one requires. Raises CarError."""
     try:
         size, offset = varint.decode(data, 0)
         if offset + size > len(data):
             raise CarError("truncated CAR header")
-        header = codec.decode(data[offset : offset + size])
+        header = codec.decode(data[offset : offset + size], strict=strict)
         offset += size
         if not isinstance(header, dict) or header.get("version") != 1 or set(header) != {"roots", "version"}:
             raise CarError("CAR header must be {roots, version: 1}")

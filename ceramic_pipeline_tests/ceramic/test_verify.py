@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ceramic_pipeline.ceramic import codec
-from ceramic_pipeline.ceramic.car import decode_car, encode_car
+from ceramic_pipeline.ceramic.car import CarError, decode_car, encode_car
 from ceramic_pipeline.ceramic.cid import CID, DAG_CBOR, DAG_JOSE
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.ceramic.events import Event, data_event, init_header, sign_event, signed_init_event
@@ -109,6 +109,19 @@ def test_truncated_car(cut):
     car = _list_init().car
     with pytest.raises(EventError, match="CAR|missing"):
         decode_event(car[:-cut])
+
+
+def test_a_non_canonical_car_header_is_refused_unless_not_strict():
+    """ceramic-one requires canonical DAG-CBOR; the store-only bench node reads without checking."""
+    event = _list_init()
+    car = event.car
+    size = car[0]  # a one-root header is shorter than 128 bytes: a one-byte varint
+    header = codec.decode(car[1 : 1 + size])
+    loose = b"\xa2" + codec.encode("version") + b"\x01" + codec.encode("roots") + b"\x81" + codec.link(header["roots"][0])
+    reordered = bytes([len(loose)]) + loose + car[1 + size :]  # the same map, keys out of canonical order
+    with pytest.raises(CarError, match="round-trip"):
+        decode_car(reordered)
+    assert decode_car(reordered, strict=False) == decode_car(car)
 
 
 def test_missing_root_block():
