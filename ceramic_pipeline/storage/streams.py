@@ -167,13 +167,14 @@ def mark_superseded(conn: psycopg.Connection, document_id: str, signer_did: str)
     stream itself), so an old stream still verifies as written. Call it in the transaction that
     writes the signer's rows (steps.streams.record_document_streams).
     """
-    conn.execute(
-        "UPDATE ceramic_streams SET superseded_by = NULL "
-        "WHERE document_id = %s AND signer_did = %s AND superseded_by IS NOT NULL",
-        (document_id, signer_did),
-    )
+    # One statement (a data-modifying CTE; the two touch different signers' rows): it runs for
+    # every document written, and was two round trips of the per-document path.
     return conn.execute(
         """
+        WITH current AS (
+            UPDATE ceramic_streams SET superseded_by = NULL
+            WHERE document_id = %(doc)s AND signer_did = %(did)s AND superseded_by IS NOT NULL
+        )
         UPDATE ceramic_streams old SET superseded_by = new.stream_id
         FROM ceramic_streams new
         WHERE new.document_id = %(doc)s AND new.signer_did = %(did)s
@@ -297,20 +298,21 @@ def restore_archived(
     else:
         where, param = "stream_id = ANY(%s)", list(stream_ids)
     columns = ", ".join(STORED_COLUMNS) + ", created_at, superseded_by"
-    with conn.transaction():
-        rows = conn.execute(
-            f"""
-            WITH back AS (DELETE FROM ceramic_streams_archive WHERE {where} RETURNING *)
-            INSERT INTO ceramic_streams ({columns}, last_updated, archived_at)
-            SELECT {columns}, now(), CASE WHEN status = 'archived' THEN archived_at END FROM back
-            ON CONFLICT (stream_id) DO UPDATE SET
-                {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)}, last_updated = now(),
-                archived_at = EXCLUDED.archived_at
-            WHERE ceramic_streams.version < EXCLUDED.version
-            RETURNING stream_id
-            """,
-            (param,),
-        ).fetchall()
+    # One statement, so atomic without a savepoint of its own (it runs for every document the
+    # writer plans; the savepoint was two more round trips each). Callers hold a transaction.
+    rows = conn.execute(
+        f"""
+        WITH back AS (DELETE FROM ceramic_streams_archive WHERE {where} RETURNING *)
+        INSERT INTO ceramic_streams ({columns}, last_updated, archived_at)
+        SELECT {columns}, now(), CASE WHEN status = 'archived' THEN archived_at END FROM back
+        ON CONFLICT (stream_id) DO UPDATE SET
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in _CHANGING)}, last_updated = now(),
+            archived_at = EXCLUDED.archived_at
+        WHERE ceramic_streams.version < EXCLUDED.version
+        RETURNING stream_id
+        """,
+        (param,),
+    ).fetchall()
     return sorted(sid for (sid,) in rows)
 
 
