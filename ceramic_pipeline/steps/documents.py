@@ -78,11 +78,10 @@ def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str
         if known:
             document_store.mark_failed(conn, known[0].document_id, reason)
         report.failures[known[0].document_id if known else key] = reason
-    conn.commit()
+    changed = document_store.register_documents(conn, documents, signer_did)
+    conn.commit()  # the gone partitions above and every registration: one transaction, not one per document
     for doc in documents:
-        with conn.transaction():
-            changed = document_store.register_document(conn, doc, signer_did)
-        if not changed:
+        if doc.document_id not in changed:
             report.unchanged.append(doc)
             continue
         failed_before = len(report.failures)
@@ -131,7 +130,7 @@ def chunk_into_table(conn: psycopg.Connection, doc: DocumentRow, config: Chunker
                 list(c.headings), list(c.pages), doc.document_id, doc.partition_key, kept.ipfs_pins if kept else [],
             )
         )
-    with conn.transaction():
-        chunk_store.upsert_chunks(conn, rows)
-        chunk_store.prune_chunks(conn, doc.document_id, len(chunks))
+    # Inside per_document's transaction (committed or rolled back whole), so no savepoint here.
+    chunk_store.upsert_chunks(conn, rows)
+    chunk_store.prune_chunks(conn, doc.document_id, len(chunks))
     return chunks

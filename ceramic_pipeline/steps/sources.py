@@ -23,8 +23,7 @@ def record_sources(conn: psycopg.Connection, sources: Sequence[tuple[str, Path]]
     Returns their rows, content hashes included."""
     rows = [source_row(doc_id, path) for doc_id, path in sources]
     with conn.transaction():
-        for row in rows:
-            document_store.upsert_document(conn, row)
+        document_store.upsert_documents(conn, rows)
     return rows
 
 

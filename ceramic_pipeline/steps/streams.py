@@ -53,7 +53,8 @@ def record_document_streams(
     conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str, client: CeramicClient | None = None,
     looked_up: Mapping[str, StreamState | None | CeramicError] | None = None,
 ) -> StreamsReport:
-    """Plan the document's events and write them to the outbox with the stream rows, in one transaction.
+    """Plan the document's events and write them to the outbox with the stream rows, in the caller's
+    transaction (the caller commits: the rows and their events land together or not at all).
 
     Chunks whose content does not fit the model (or whose event block is over the SDK's
     limit) get no events and no row; they are returned in ``errors``.
@@ -77,14 +78,15 @@ def record_document_streams(
     planned = [c for c in chunks if c.chunk_index not in adoption.failed]
     plan = plan_document(signer, model, document_id, planned, existing, pins, now_iso())
     writes = plan.writes
-    with conn.transaction():
-        outbox.record_adopted(conn, adoption.events)
-        streams.upsert_streams(conn, adoption.rows.values())
-        events = [e for w in writes for e in w.events]
-        outbox.enqueue_events(conn, events, unchecked={w.stream_id for w in writes if w.chunk_index in adoption.unchecked})
-        streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
-        # After a key rotation, the previous DID's streams of these chunks are superseded by ours.
-        report.superseded = streams.mark_superseded(conn, document_id, signer.did)
+    # All in the caller's transaction (write_document_streams: per_document commits or rolls back
+    # the whole document), so no savepoint of its own: two round trips per document fewer.
+    outbox.record_adopted(conn, adoption.events)
+    streams.upsert_streams(conn, adoption.rows.values())
+    events = [e for w in writes for e in w.events]
+    outbox.enqueue_events(conn, events, unchecked={w.stream_id for w in writes if w.chunk_index in adoption.unchecked})
+    streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
+    # After a key rotation, the previous DID's streams of these chunks are superseded by ours.
+    report.superseded = streams.mark_superseded(conn, document_id, signer.did)
     report.changes.update(w.change for w in writes)
     report.events = len(events)
     report.streams = {e.stream_id for e in events}
