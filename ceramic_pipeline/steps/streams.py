@@ -49,9 +49,27 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class Prefetched:
+    """A document's chunks and stream rows, read for many documents at once (``write_document_streams``).
+
+    Only for a document without archived rows, rows of another signer or superseded rows
+    (``streams.documents_needing_restore_or_supersede``): for it, restoring and superseding are
+    no-ops, so ``record_document_streams`` skips them.
+    """
+
+    chunks: list[chunk_store.ChunkRow]
+    rows: list[streams.StreamRow]
+
+
+# Documents whose chunks and stream rows are read together: two queries per 25 documents instead
+# of two per document (and two statements fewer each, see Prefetched); memory stays bounded.
+PREFETCH_DOCUMENTS = 25
+
+
 def record_document_streams(
     conn: psycopg.Connection, signer: DIDKey, model: StreamID, document_id: str, client: CeramicClient | None = None,
-    looked_up: Mapping[str, StreamState | None | CeramicError] | None = None,
+    looked_up: Mapping[str, StreamState | None | CeramicError] | None = None, prefetched: Prefetched | None = None,
 ) -> StreamsReport:
     """Plan the document's events and write them to the outbox with the stream rows, in the caller's
     transaction (the caller commits: the rows and their events land together or not at all).
@@ -64,13 +82,18 @@ def record_document_streams(
     node stream cannot be adopted are not written (``adopt_failures``). Without a client (or
     with the node unreachable) their init events are queued as unchecked, and the publisher
     looks each stream up before posting it. ``looked_up`` holds node answers already fetched
-    ({StreamID: state}, ``writer.adopt.look_up_ahead``).
+    ({StreamID: state}, ``writer.adopt.look_up_ahead``); ``prefetched``, its chunks and rows
+    already read (see Prefetched).
     """
     report = StreamsReport()
-    chunks = chunk_store.chunks_for_document(conn, document_id)
-    # An archived stream continues its chain: bring its row back before planning.
-    report.restored = len(streams.restore_archived(conn, document_id=document_id))
-    existing = {row.chunk_index: row for row in streams.streams_for_document(conn, document_id) if row.signer_did == signer.did}
+    if prefetched is None:
+        chunks = chunk_store.chunks_for_document(conn, document_id)
+        # An archived stream continues its chain: bring its row back before planning.
+        report.restored = len(streams.restore_archived(conn, document_id=document_id))
+        rows = streams.streams_for_document(conn, document_id)
+    else:
+        chunks, rows = prefetched.chunks, prefetched.rows
+    existing = {row.chunk_index: row for row in rows if row.signer_did == signer.did}
     pins = {c.chunk_index: c.ipfs_pins for c in chunks}
     unknown = [c.chunk_index for c in chunks if c.chunk_index not in existing]
     adoption = adopt_streams(client, signer, model, document_id, unknown, pins, looked_up) if client and unknown else Adoption(unchecked=set(unknown))
@@ -85,14 +108,21 @@ def record_document_streams(
     events = [e for w in writes for e in w.events]
     outbox.enqueue_events(conn, events, unchecked={w.stream_id for w in writes if w.chunk_index in adoption.unchecked})
     streams.upsert_streams(conn, [w.row for w in writes if w.row is not None])
-    # After a key rotation, the previous DID's streams of these chunks are superseded by ours.
-    report.superseded = streams.mark_superseded(conn, document_id, signer.did)
+    if prefetched is None:  # after a key rotation, the previous DID's streams of these chunks are superseded by ours
+        report.superseded = streams.mark_superseded(conn, document_id, signer.did)
     report.changes.update(w.change for w in writes)
     report.events = len(events)
     report.streams = {e.stream_id for e in events}
     report.errors = list(plan.errors)
     report.adopted, report.adopt_failures = len(adoption.rows), sorted(adoption.failed.values())
     return report
+
+
+def _prefetch(conn: psycopg.Connection, document_ids: list[str]) -> dict[str, Prefetched]:
+    if not document_ids:
+        return {}
+    chunks, rows = chunk_store.chunks_for_documents(conn, document_ids), streams.streams_for_documents(conn, document_ids)
+    return {d: Prefetched(chunks[d], rows[d]) for d in document_ids}
 
 
 def write_document_streams(
@@ -104,12 +134,16 @@ def write_document_streams(
         since = feed_cursors.synced_resume_token(conn, client.url, str(model), signer.did)
         lookups, looked_up_ids = look_up_ahead(client, signer, model, streams.chunks_without_stream(conn, document_ids, signer.did),
                                                feed_since=since)
-        for document_id in document_ids:
+        involved = streams.documents_needing_restore_or_supersede(conn, document_ids, signer.did)
+        prefetched: dict[str, Prefetched] = {}
+        for index, document_id in enumerate(document_ids):
+            if index % PREFETCH_DOCUMENTS == 0:
+                prefetched = _prefetch(conn, [d for d in document_ids[index:index + PREFETCH_DOCUMENTS] if d not in involved])
             events_before = total.events
             with per_document(conn, document_id, total.failures):
                 lookup = lookups.pop(document_id, None)
                 looked_up = dict(zip(looked_up_ids[document_id], lookup.result())) if lookup else None
-                report = record_document_streams(conn, signer, model, document_id, client, looked_up)
+                report = record_document_streams(conn, signer, model, document_id, client, looked_up, prefetched.pop(document_id, None))
                 total.changes.update(report.changes)
                 total.events += report.events
                 total.restored += report.restored

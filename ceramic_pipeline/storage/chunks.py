@@ -6,7 +6,7 @@ U+0000 included (storage.exact: the columns show U+FFFD, ``exact_values`` holds 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +90,20 @@ def chunks_for_document(conn: psycopg.Connection, document_id: str, *, min_bytes
         (document_id, min_bytes, pinned_only),
     )
     return [ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1])) for r in rows]
+
+
+def chunks_for_documents(conn: psycopg.Connection, document_ids: Sequence[str]) -> dict[str, list[ChunkRow]]:
+    """``chunks_for_document`` of many documents in one query: {document_id: its chunks in index
+    order} (a document without chunks maps to an empty list)."""
+    found: dict[str, list[ChunkRow]] = {d: [] for d in document_ids}
+    rows = conn.execute(
+        f"SELECT {', '.join(_STORED)} FROM chunks WHERE document_id = ANY(%s) ORDER BY document_id, chunk_index",
+        (list(document_ids),),
+    )
+    for r in rows:
+        chunk = ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1]))
+        found[chunk.document_id].append(chunk)
+    return found
 
 
 def count_chunks(conn: psycopg.Connection, document_id: str) -> int:

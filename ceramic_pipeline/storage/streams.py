@@ -119,6 +119,32 @@ def streams_for_document(conn: psycopg.Connection, document_id: str) -> list[Str
     return [stream_row(r) for r in rows]
 
 
+def streams_for_documents(conn: psycopg.Connection, document_ids: Sequence[str]) -> dict[str, list[StreamRow]]:
+    """``streams_for_document`` of many documents in one query: {document_id: its rows}."""
+    found: dict[str, list[StreamRow]] = {d: [] for d in document_ids}
+    for r in conn.execute(f"{_SELECT} WHERE document_id = ANY(%s) ORDER BY document_id, chunk_index, signer_did", (list(document_ids),)):
+        row = stream_row(r)
+        found[row.document_id].append(row)
+    return found
+
+
+def documents_needing_restore_or_supersede(conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str) -> set[str]:
+    """Those of ``document_ids`` for which ``restore_archived`` or ``mark_superseded`` may change
+    anything: they have archived rows, rows of another signer, or superseded rows of
+    ``signer_did``. For all others both are no-ops, so the writer skips them (two statements per
+    document of a fresh ingest; issue 10)."""
+    rows = conn.execute(
+        """
+        SELECT document_id FROM ceramic_streams_archive WHERE document_id = ANY(%(ids)s)
+        UNION
+        SELECT document_id FROM ceramic_streams WHERE document_id = ANY(%(ids)s)
+          AND (signer_did <> %(did)s OR superseded_by IS NOT NULL)
+        """,
+        {"ids": list(document_ids), "did": signer_did},
+    )
+    return {d for (d,) in rows}
+
+
 def chunks_without_stream(conn: psycopg.Connection, document_ids: Sequence[str], signer_did: str) -> dict[str, list[int]]:
     """{document: chunk indexes} of the documents' chunks that have no stream row of ``signer_did``."""
     rows = conn.execute(
