@@ -3,14 +3,16 @@ import hashlib
 import psycopg
 import pytest
 
-from ceramic_pipeline.storage.chunks import ChunkRow, chunks_for_document, prune_chunks, upsert_chunks
+from ceramic_pipeline.storage.chunks import ChunkRow, chunks_for_document, chunks_for_documents, prune_chunks, upsert_chunks
 from ceramic_pipeline.storage.documents import (
     DocumentRow,
     content_hashes,
     known_documents,
     get_document,
     mark_ingested,
+    register_documents,
     upsert_document,
+    upsert_documents,
 )
 from ceramic_pipeline.storage.models import ModelRecord, definition_sha256, get_model, put_model
 from ceramic_pipeline.storage.streams import StreamRow, upsert_streams
@@ -89,6 +91,22 @@ def test_documents_upsert_and_unique_partition(conn):
     assert [d.document_id for d in known_documents(conn, ["part-1", "part-9"])] == ["doc-1"]  # unknown keys left out
     with pytest.raises(psycopg.errors.UniqueViolation):
         upsert_document(conn, DocumentRow("doc-2", "part-1", "/inbox/b.json", sha("b")))
+
+
+def test_many_documents_upsert_and_register_in_one_statement_each(conn):
+    docs = [DocumentRow(f"doc-{i}", f"part-{i}", f"/inbox/{i}.json", sha(str(i))) for i in range(3)]
+    assert upsert_documents(conn, docs) == 3
+    assert upsert_documents(conn, docs) == 0  # unchanged: untouched
+    assert register_documents(conn, docs, "did:key:z6MkA") == {"doc-0", "doc-1", "doc-2"}  # none ingested yet
+    mark_ingested(conn, ["doc-1"])  # ingested, but with no stream of the DID for its (no) chunks...
+    conn.execute("UPDATE documents SET ingested_sha256 = content_sha256")
+    assert register_documents(conn, docs, "did:key:z6MkA") == {"doc-0", "doc-2"}  # ...so it is unchanged
+    assert [get_document(conn, d.document_id)[0] for d in docs] == docs
+    with pytest.raises(ValueError, match="doc-0 appears twice"):
+        upsert_documents(conn, [docs[0], docs[0]])
+    upsert_chunks(conn, [chunk("doc-0", 1), chunk("doc-0", 0), chunk("doc-2", 0)])
+    assert chunks_for_documents(conn, ["doc-2", "doc-0", "doc-1"]) == {
+        "doc-2": chunks_for_document(conn, "doc-2"), "doc-0": chunks_for_document(conn, "doc-0"), "doc-1": []}
 
 
 def test_model_registry(conn):

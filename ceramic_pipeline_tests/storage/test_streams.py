@@ -5,8 +5,9 @@ import psycopg
 import pytest
 
 from ceramic_pipeline.storage.streams import (
-    COLUMNS, ArchiveCountError, StreamRow, StreamTip, archive_older_than, archived_stream, get_stream, mark_removed,
-    mark_superseded, restore_archived, stream_tips, streams_for_document, streams_pinning, superseded_by, upsert_streams,
+    COLUMNS, ArchiveCountError, StreamRow, StreamTip, archive_older_than, archived_stream, documents_needing_restore_or_supersede,
+    get_stream, mark_removed, mark_superseded, restore_archived, stream_tips, streams_for_document, streams_for_documents,
+    streams_pinning, superseded_by, upsert_streams,
 )
 
 SIGNER = "did:key:z6MkTestSigner"
@@ -274,3 +275,20 @@ def test_key_rotation_supersedes_the_old_signers_rows_and_back(conn):
     assert superseded_by(conn, "kjzl-b2") == "kjzl-2"
     restore_archived(conn, document_id="doc-0")
     assert get_stream(conn, "kjzl-b2") is not None and superseded_by(conn, "kjzl-b2") == "kjzl-2"
+
+
+def test_only_documents_with_archived_rotated_or_superseded_rows_need_restoring_or_superseding(conn):
+    """The writer skips restore_archived and mark_superseded for the others: both are no-ops there."""
+    other = "did:key:z6MkRotated"
+    upsert_streams(conn, [row(0), row(100), row(200), row(300), row(301, stream_id="kjzl-b301", signer_did=other)])
+    conn.execute("UPDATE ceramic_streams SET last_updated = now() - interval '91 days' WHERE stream_id = 'kjzl-100'")
+    archive_older_than(conn, 90)  # doc-1: an archived row
+    mark_superseded(conn, "doc-3", other)  # doc-3: SIGNER's row superseded by the other DID's
+    documents = ["doc-0", "doc-1", "doc-2", "doc-3", "doc-9"]
+    assert documents_needing_restore_or_supersede(conn, documents, SIGNER) == {"doc-1", "doc-3"}
+    # For the other DID, SIGNER's rows are another signer's: a rotation to supersede them.
+    assert documents_needing_restore_or_supersede(conn, documents, other) == {"doc-0", "doc-1", "doc-2", "doc-3"}
+    for plain in ("doc-0", "doc-2"):  # what the writer skips changes nothing there
+        assert restore_archived(conn, document_id=plain) == [] and mark_superseded(conn, plain, SIGNER) == 0
+    batch = streams_for_documents(conn, documents)
+    assert batch == {d: streams_for_document(conn, d) for d in documents} and batch["doc-9"] == []
