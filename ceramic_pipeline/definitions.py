@@ -14,6 +14,7 @@ from ceramic_pipeline.defs.jobs import ingest_documents
 from ceramic_pipeline.defs.maintenance import maintenance_definitions
 from ceramic_pipeline.defs.operations import operations_definitions
 from ceramic_pipeline.defs.pinning.assets import pinned_chunks
+from ceramic_pipeline.gc_tuning import tune_after_imports
 from ceramic_pipeline.resources import resources_from_env
 from ceramic_pipeline.settings import Settings
 
@@ -29,3 +30,4 @@ defs = dg.Definitions.merge(
     maintenance_definitions(_settings),
     operations_definitions(_settings),
 )
+tune_after_imports()  # every Dagster process that loads the project (run workers too): see gc_tuning

@@ -220,8 +220,10 @@ def _run_batch(keys: list[str], tags: dict[str, str], env: dict[str, str]) -> _B
     from ceramic_pipeline.defs.ceramic.assets import ceramic_streams, ceramic_streams_table, doclingchunk_model
     from ceramic_pipeline.defs.documents.assets import docling_chunks, docling_documents
     from ceramic_pipeline.defs.pinning.assets import pinned_chunks
+    from ceramic_pipeline.gc_tuning import tune_after_imports
     from ceramic_pipeline.resources import InboxResource, resources_from_env
 
+    tune_after_imports()  # the run's imports are done: see gc_tuning
     resources = resources_from_env(env)
     run_resources = {**resources, "inbox": InboxResource(**{**resources["inbox"].model_dump(), "seed_samples": False})}
     job_assets = [doclingchunk_model, docling_documents, docling_chunks, pinned_chunks, ceramic_streams, ceramic_streams_table]
