@@ -6,6 +6,7 @@ worker's run of 200 documents. On Dagster's ``InMemoryEventLogStorage`` each cos
 two SQLite PRAGMAs, two schema inspections and two serialisations of the event: measured on a
 10,000-chunk ingest against the store-only node, 2.5 CPU-seconds of the 14.7 the CLI and its
 workers used (found by not storing them at all), for a history nobody can open after the run.
+Stored per batch as below, the CLI and its workers used 12.5-12.9 CPU-seconds.
 
 Dagster already offers the pieces to do better, both read from its code (1.13.27):
 - ``DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS``: one "materialisation planned" event per
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 
 PLANNED_SUBSET = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 EVENT_BATCH_SIZE = "DAGSTER_EVENT_BATCH_SIZE"
-# Larger than any run's partition count (INGEST_DOCUMENTS_PER_RUN is capped far below it), so a
-# step's per-partition events arrive as one batch.
+# The most partitions a CLI run has (INGEST_DOCUMENTS_PER_RUN's upper bound), so a step's
+# per-partition events arrive as one batch.
 _BATCH = 100_000
 
 

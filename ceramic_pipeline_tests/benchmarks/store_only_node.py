@@ -118,13 +118,6 @@ class StoreOnly:
     async def version(self, _request: Request) -> Response:
         return JSONResponse({"version": VERSION})
 
-    async def post_events(self, request: Request) -> Response:
-        try:
-            self.keep(bytes(libipld.decode_multibase(json.loads(await request.body())["data"])[1]))
-        except Exception as exc:  # a bench node: say what broke, as ceramic-one's 400 would
-            return _error(400, f"store-only node could not decode the event: {type(exc).__name__}: {exc}")
-        return Response(status_code=204)
-
     async def get_event(self, request: Request) -> Response:
         text = request.path_params["event_id"]
         try:
@@ -135,9 +128,13 @@ class StoreOnly:
             return PlainTextResponse(f"Event not found : {text}", status_code=404)
         return JSONResponse({"id": text, "data": libipld.encode_multibase("m", car)})
 
-    async def get_stream(self, request: Request) -> Response:
-        status, body = self.stream_answer(request.path_params["stream_id"])
-        return Response(body, status_code=status, media_type="application/json" if status == 200 else "text/plain")
+    def post_answer(self, body: bytes) -> tuple[int, bytes]:
+        """``POST /events`` with ``body``: (status, body): 204, or 400 saying what broke, as ceramic-one's would."""
+        try:
+            self.keep(bytes(libipld.decode_multibase(json.loads(body)["data"])[1]))
+        except Exception as exc:  # a bench node: any undecodable event is the client's 400
+            return 400, json.dumps({"message": f"store-only node could not decode the event: {type(exc).__name__}: {exc}"}).encode()
+        return 204, b""
 
     def stream_answer(self, text: str) -> tuple[int, bytes]:
         """``GET /streams/{text}``: (status, body) as ceramic-one answers it."""
@@ -178,12 +175,7 @@ def create_app(node: StoreOnly | None = None):  # noqa: ANN201 - an ASGI callabl
                 body += message.get("body", b"")
                 if not message.get("more_body"):
                     break
-            try:
-                node.keep(bytes(libipld.decode_multibase(json.loads(body)["data"])[1]))
-                status, answer = 204, b""
-            except Exception as exc:  # a bench node: say what broke, as ceramic-one's 400 would
-                status, answer = 400, json.dumps({"message": f"store-only node could not decode the event: {type(exc).__name__}: {exc}"}).encode()
-            await _answer(send, status, answer)
+            await _answer(send, *node.post_answer(bytes(body)))
         elif scope["type"] == "http" and method == "GET" and path.startswith("/ceramic/streams/"):
             status, answer = node.stream_answer(path.removeprefix("/ceramic/streams/"))
             await _answer(send, status, answer)
@@ -194,19 +186,19 @@ def create_app(node: StoreOnly | None = None):  # noqa: ANN201 - an ASGI callabl
 
 
 async def _answer(send, status: int, body: bytes) -> None:  # noqa: ANN001 - ASGI
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())] if body else []
+    kind = b"text/plain" if status == 404 else b"application/json"  # ceramic-one's 404 names the id in plain text
+    headers = [(b"content-type", kind), (b"content-length", str(len(body)).encode())] if body else []
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
 def _starlette_app(node: StoreOnly) -> Starlette:
+    """The rarely used routes (POST /events and GET /streams/{id} are create_app's)."""
     routes = [
         Route("/liveness", node.liveness, methods=["GET"]),
         Route("/version", node.version, methods=["GET", "POST"]),
         Route("/config/network", node.config_network, methods=["GET"]),
-        Route("/events", node.post_events, methods=["POST"]),
         Route("/events/{event_id}", node.get_event, methods=["GET"]),
-        Route("/streams/{stream_id}", node.get_stream, methods=["GET"]),
         Route("/interests", node.post_interests, methods=["POST"]),
         Route("/feed/events", node.feed_events, methods=["GET"]),
         Route("/interests/{sort_key}/{sort_value}", node.post_interests, methods=["POST"]),
