@@ -163,7 +163,7 @@ def test_publish_exits_3_while_the_node_is_down_then_0(node, tmp_path, migrated_
 
     from ceramic_pipeline.steps.streams import record_document_streams
     from ceramic_pipeline.storage.chunks import upsert_chunks
-    from ceramic_pipeline.storage.documents import DocumentRow, register_document
+    from ceramic_pipeline.storage.documents import DocumentRow, register_documents
     from ceramic_pipeline.writer.models import ensure_model
     from ceramic_pipeline_tests.writer.support import document_chunks
 
@@ -171,7 +171,7 @@ def test_publish_exits_3_while_the_node_is_down_then_0(node, tmp_path, migrated_
     signer = DIDKey.from_seed(seed)
     env = {**_env(tmp_path, seed, node.url), "DATABASE_URL": migrated_pg_url, "CERAMIC_TIMEOUT": "1000"}
     with psycopg.connect(migrated_pg_url) as conn:
-        register_document(conn, DocumentRow("a.json", "a-json", "/inbox/a.json", "0" * 64), signer.did)
+        register_documents(conn, [DocumentRow("a.json", "a-json", "/inbox/a.json", "0" * 64)], signer.did)
         upsert_chunks(conn, document_chunks("a.json", 2))
         model = ensure_model(conn, signer)
         record_document_streams(conn, signer, model, "a.json")  # its run ended with the node down

@@ -65,7 +65,7 @@ def register_documents(conn: psycopg.Connection, inbox: Path, keys: Sequence[str
     """Record each partition's document; validate new or changed ones as DoclingDocuments.
 
     An unchanged document (content hash already ingested under ``signer_did``, the active DID:
-    see storage.documents.register_document) is not loaded at all. A document that
+    see storage.documents.register_documents) is not loaded at all. A document that
     cannot be read or is not a DoclingDocument is recorded ``failed`` with its reason; a
     partition whose file has gone is failed by partition key (its previous row, if any, keeps
     what it had).

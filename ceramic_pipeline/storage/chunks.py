@@ -89,7 +89,7 @@ def chunks_for_document(conn: psycopg.Connection, document_id: str, *, min_bytes
         f"AND (NOT %s OR text_cid IS NOT NULL) ORDER BY chunk_index",
         (document_id, min_bytes, pinned_only),
     )
-    return [ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1])) for r in rows]
+    return [_chunk_row(r) for r in rows]
 
 
 def chunks_for_documents(conn: psycopg.Connection, document_ids: Sequence[str]) -> dict[str, list[ChunkRow]]:
@@ -101,9 +101,14 @@ def chunks_for_documents(conn: psycopg.Connection, document_ids: Sequence[str]) 
         (list(document_ids),),
     )
     for r in rows:
-        chunk = ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1]))
+        chunk = _chunk_row(r)
         found[chunk.document_id].append(chunk)
     return found
+
+
+def _chunk_row(r: Sequence[Any]) -> ChunkRow:
+    """A ``_STORED`` row as a ChunkRow, exact values merged back (storage/exact.py)."""
+    return ChunkRow(**exact.merge(dict(zip(_COLUMNS, r[:-1])), r[-1]))
 
 
 def count_chunks(conn: psycopg.Connection, document_id: str) -> int:

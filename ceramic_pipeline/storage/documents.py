@@ -73,21 +73,17 @@ EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.document_id AND NOT EXIST
 """
 
 
-def register_document(conn: psycopg.Connection, doc: DocumentRow, signer_did: str) -> bool:
-    """Record ``doc`` for this run; False when its content is already ingested (nothing to do).
+def register_documents(conn: psycopg.Connection, docs: Sequence[DocumentRow], signer_did: str) -> set[str]:
+    """Record ``docs`` for this run; returns the ids that have work to do (the others' content is
+    already ingested).
 
     A document whose content hash equals the one last ingested, and each of whose chunks has
     a current stream of ``signer_did`` (the active DID), keeps its state ``ingested`` (only its
     path and key are refreshed), so unchanged work costs a hash comparison and one query. Any
     other document (new, changed, failed before, or written under an earlier DID before a key
-    rotation) becomes ``registered`` with no error.
+    rotation) becomes ``registered`` with no error. Three statements, whatever the number of
+    documents (it was three per document, each in its own transaction).
     """
-    return bool(register_documents(conn, [doc], signer_did))
-
-
-def register_documents(conn: psycopg.Connection, docs: Sequence[DocumentRow], signer_did: str) -> set[str]:
-    """``register_document`` for many documents in three statements, whatever their number (it
-    was three per document, each in its own transaction); returns the ids that have work to do."""
     unchanged = unchanged_documents(conn, docs, signer_did)
     upsert_documents(conn, docs)
     changed = [d.document_id for d in docs if d.document_id not in unchanged]
@@ -102,7 +98,7 @@ def register_documents(conn: psycopg.Connection, docs: Sequence[DocumentRow], si
 
 def unchanged_documents(conn: psycopg.Connection, docs: Sequence[DocumentRow], signer_did: str) -> set[str]:
     """Ids of ``docs`` whose content is already ingested under ``signer_did``: state ``ingested``,
-    the same content hash, and every chunk has a current stream of the DID (see ``register_document``)."""
+    the same content hash, and every chunk has a current stream of the DID (see ``register_documents``)."""
     if not docs:
         return set()
     rows = conn.execute(

@@ -69,15 +69,16 @@ ON CONFLICT (event_cid) DO NOTHING
 # No ORDER BY: sorting made PostgreSQL read and sort every pending row (car included) before the
 # LIMIT, 14-23 ms a round with 5,000-8,000 pending (EXPLAIN ANALYZE: an external merge sort on
 # disk); without it the scan stops at the LIMIT, 1.7 ms. Models go first by a query of their own.
-_PENDING = """
-SELECT e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at, e.unchecked
+_PENDING_COLUMNS = "e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at, e.unchecked"  # PendingEvent
+_PENDING = f"""
+SELECT {_PENDING_COLUMNS}
 FROM ceramic_events e
-WHERE e.status = 'pending'{only}
-  AND {model}
+WHERE e.status = 'pending'{{only}}
+  AND {{model}}
   AND e.position = (SELECT count(*) FROM ceramic_events p
                     WHERE p.status = 'published' AND p.stream_id = e.stream_id
                       AND p.position < e.position)
-LIMIT %s{lock}
+LIMIT %s{{lock}}
 """
 
 
@@ -169,7 +170,7 @@ def pending_chains(
     """
     heads = pending_events(conn, limit, lock=lock, streams=streams)
     later = conn.execute(
-        "SELECT e.event_cid, e.stream_id, e.position, e.kind, e.car, e.attempts, e.last_error, e.created_at, e.unchecked "
+        f"SELECT {_PENDING_COLUMNS} "
         "FROM ceramic_events e WHERE e.status = 'pending' AND e.stream_id = ANY(%s) AND e.position > 0 "
         "ORDER BY e.stream_id, e.position" + (" FOR UPDATE OF e SKIP LOCKED" if lock else ""),
         ([h.stream_id for h in heads],),

@@ -9,7 +9,7 @@ import psycopg
 from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.steps.streams import record_document_streams
 from ceramic_pipeline.storage.chunks import upsert_chunks
-from ceramic_pipeline.storage.documents import DocumentRow, register_document
+from ceramic_pipeline.storage.documents import DocumentRow, register_documents
 from ceramic_pipeline.writer.models import ensure_model
 from ceramic_pipeline_tests.defs.pipeline import definitions_with
 from ceramic_pipeline_tests.writer.support import document_chunks
@@ -18,7 +18,7 @@ from ceramic_pipeline_tests.writer.support import document_chunks
 def test_publish_outbox_drains_pending_events_and_reports_them(instance, resources, pipeline_env):
     signer = DIDKey.from_seed(base64.b64decode(pipeline_env["AGENT_DID_SEED_BASE64"]))
     with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
-        register_document(conn, DocumentRow("queued.json", "queued-json", "/inbox/queued.json", "0" * 64), signer.did)
+        register_documents(conn, [DocumentRow("queued.json", "queued-json", "/inbox/queued.json", "0" * 64)], signer.did)
         upsert_chunks(conn, document_chunks("queued.json", 30))
         model = ensure_model(conn, signer)
         record_document_streams(conn, signer, model, "queued.json")  # queued, not posted (as with the node down)

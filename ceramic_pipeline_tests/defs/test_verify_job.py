@@ -12,7 +12,7 @@ from ceramic_pipeline.ceramic.did import DIDKey
 from ceramic_pipeline.steps.readback import read_back_documents
 from ceramic_pipeline.steps.streams import record_document_streams
 from ceramic_pipeline.storage.chunks import upsert_chunks
-from ceramic_pipeline.storage.documents import DocumentRow, register_document
+from ceramic_pipeline.storage.documents import DocumentRow, register_documents
 from ceramic_pipeline.writer.models import ensure_model
 from ceramic_pipeline_tests.defs.pipeline import definitions_with
 from ceramic_pipeline_tests.writer.support import document_chunks
@@ -29,7 +29,7 @@ def test_verify_streams_walks_every_chain_and_catches_what_a_tip_check_cannot(in
     signer = DIDKey.from_seed(base64.b64decode(pipeline_env["AGENT_DID_SEED_BASE64"]))
     with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
         for name in ("a.json", "b.json"):
-            register_document(conn, DocumentRow(name, name.replace(".", "-"), f"/inbox/{name}", "0" * 64), signer.did)
+            register_documents(conn, [DocumentRow(name, name.replace(".", "-"), f"/inbox/{name}", "0" * 64)], signer.did)
             upsert_chunks(conn, document_chunks(name, 6))
             record_document_streams(conn, signer, ensure_model(conn, signer), name)
     jobs = definitions_with(resources)
@@ -60,7 +60,7 @@ def test_a_failure_found_by_verify_streams_survives_a_re_ingest(instance, resour
     earlier run), so the mismatch the job found keeps the document failed."""
     signer = DIDKey.from_seed(base64.b64decode(pipeline_env["AGENT_DID_SEED_BASE64"]))
     with psycopg.connect(pipeline_env["DATABASE_URL"]) as conn:
-        register_document(conn, DocumentRow("a.json", "a-json", "/inbox/a.json", "0" * 64), signer.did)
+        register_documents(conn, [DocumentRow("a.json", "a-json", "/inbox/a.json", "0" * 64)], signer.did)
         upsert_chunks(conn, document_chunks("a.json", 3))
         record_document_streams(conn, signer, ensure_model(conn, signer), "a.json")
     jobs = definitions_with(resources)
